@@ -1,0 +1,1 @@
+"""Downloads, the MAM client and qBittorrent arrive with the acquisition issue."""

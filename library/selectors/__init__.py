@@ -1,0 +1,1 @@
+"""Reads from the library. Import from the submodules (``library.selectors.books`` …)."""

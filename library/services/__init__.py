@@ -1,0 +1,1 @@
+"""Writes to the library. Import from the submodules (``library.services.books`` …)."""

@@ -1,0 +1,268 @@
+"""Create, update, archive and lock books, keeping relations and cached counts right."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from library.choices import LOCKABLE_FIELDS, BookStatus
+from library.models import Author, Book, BookAuthor, Narrator, Series, SeriesEntry
+from library.positions import Position, parse_position
+from library.services.completion import author_recalculate_many, series_recalculate_many
+from library.services.people import author_get_or_create, narrator_get_or_create, series_get_or_create
+
+SCALAR_FIELDS = (
+    "title",
+    "subtitle",
+    "isbn",
+    "asin",
+    "publisher",
+    "published_year",
+    "published_date",
+    "language",
+    "description",
+    "duration_seconds",
+    "abridged",
+    "format",
+    "bitrate_kbps",
+    "size_bytes",
+    "abs_id",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class SeriesRef:
+    """A wanted series membership: the series (object or name) and its position."""
+
+    series: Series | str
+    position: Position
+
+
+def _source_stamp(source: str) -> dict:
+    return {"source": source, "at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _resolve_authors(values: Sequence[Author | str]) -> list[Author]:
+    resolved: list[Author] = []
+    for value in values:
+        author = value if isinstance(value, Author) else author_get_or_create(name=value)
+        if author not in resolved:
+            resolved.append(author)
+    return resolved
+
+
+def _resolve_narrators(values: Sequence[Narrator | str]) -> list[Narrator]:
+    resolved: list[Narrator] = []
+    for value in values:
+        narrator = value if isinstance(value, Narrator) else narrator_get_or_create(name=value)
+        if narrator not in resolved:
+            resolved.append(narrator)
+    return resolved
+
+
+def _set_authors(book: Book, authors: list[Author]) -> set[int]:
+    """Replace the ordered authors; return the ids of authors added or removed."""
+    before = set(book.book_authors.values_list("author_id", flat=True))
+    book.book_authors.all().delete()
+    BookAuthor.objects.bulk_create(
+        [BookAuthor(book=book, author=author, position=index) for index, author in enumerate(authors)]
+    )
+    return before | {author.id for author in authors}
+
+
+def _set_series(book: Book, refs: Sequence[SeriesRef], first_author: Author | None) -> set[int]:
+    """Replace the series entries; return the ids of series touched."""
+    before = set(book.series_entries.values_list("series_id", flat=True))
+    book.series_entries.all().delete()
+    entries = {}
+    for ref in refs:
+        series = ref.series
+        if not isinstance(series, Series):
+            series = series_get_or_create(name=series, author=first_author)
+        entries[series.id] = SeriesEntry(
+            book=book,
+            series=series,
+            position=ref.position.start,
+            position_end=ref.position.end,
+            position_label=ref.position.label,
+        )
+    SeriesEntry.objects.bulk_create(entries.values())
+    return before | set(entries)
+
+
+def _link_series_authors(series_ids: set[int], authors: list[Author]) -> None:
+    if not series_ids or not authors:
+        return
+    through = Series.authors.through
+    existing = set(through.objects.filter(series_id__in=series_ids).values_list("series_id", "author_id"))
+    through.objects.bulk_create(
+        [
+            through(series_id=series_id, author_id=author.id)
+            for series_id in series_ids
+            for author in authors
+            if (series_id, author.id) not in existing
+        ]
+    )
+    for series in Series.objects.filter(id__in=series_ids, primary_author__isnull=True):
+        series.primary_author = authors[0]
+        # Another series may already own that (name, author) pair; keep it author-less then.
+        if not Series.objects.filter(name_key=series.name_key, primary_author=authors[0]).exists():
+            series.save(update_fields=["primary_author"])
+
+
+def _apply(
+    book: Book,
+    *,
+    fields: dict,
+    authors: Sequence[Author | str] | None,
+    narrators: Sequence[Narrator | str] | None,
+    series: Sequence[SeriesRef] | None,
+    source: str,
+    creating: bool,
+) -> Book:
+    stamps = {}
+    for name, value in fields.items():
+        if name not in SCALAR_FIELDS:
+            raise ValueError(f"Unknown book field {name!r}.")
+        if creating or getattr(book, name) != value:
+            stamps[name] = _source_stamp(source)
+        setattr(book, name, value)
+    if not book.abs_id:
+        book.abs_id = None
+    book.save()
+
+    touched_authors: set[int] = set()
+    touched_series: set[int] = set()
+    current_authors = None
+    if authors is not None:
+        current_authors = _resolve_authors(authors)
+        touched_authors = _set_authors(book, current_authors)
+        stamps["authors"] = _source_stamp(source)
+    if narrators is not None:
+        book.narrators.set(_resolve_narrators(narrators))
+        stamps["narrators"] = _source_stamp(source)
+    if current_authors is None:
+        current_authors = [link.author for link in book.book_authors.select_related("author")]
+    if series is not None:
+        touched_series = _set_series(book, series, current_authors[0] if current_authors else None)
+        stamps["series"] = _source_stamp(source)
+    if authors is not None or series is not None:
+        _link_series_authors(set(book.series_entries.values_list("series_id", flat=True)), current_authors)
+    if "status" in fields:
+        touched_authors |= {a.id for a in current_authors}
+        touched_series |= set(book.series_entries.values_list("series_id", flat=True))
+
+    book.metadata_sources = {**book.metadata_sources, **stamps}
+    book.save(update_fields=["metadata_sources"])
+    series_recalculate_many(series_ids=touched_series)
+    author_recalculate_many(author_ids=touched_authors)
+    return book
+
+
+@transaction.atomic
+def book_create(
+    *,
+    fields: dict,
+    authors: Sequence[Author | str] = (),
+    narrators: Sequence[Narrator | str] = (),
+    series: Sequence[SeriesRef] = (),
+    source: str = "manual",
+) -> Book:
+    """Create a book with its authors, narrators and series entries.
+
+    Unknown author, narrator and series names are created.  Updates the cached counts
+    of the touched series and authors and records ``source`` for every filled field.
+    """
+    return _apply(
+        Book(), fields=fields, authors=authors, narrators=narrators, series=series, source=source, creating=True
+    )
+
+
+@transaction.atomic
+def book_update(
+    *,
+    book: Book,
+    fields: dict,
+    authors: Sequence[Author | str] | None = None,
+    narrators: Sequence[Narrator | str] | None = None,
+    series: Sequence[SeriesRef] | None = None,
+    source: str = "manual",
+) -> Book:
+    """Change the given fields and, when passed, replace authors, narrators or series."""
+    return _apply(
+        book, fields=fields, authors=authors, narrators=narrators, series=series, source=source, creating=False
+    )
+
+
+def series_ref(series: Series | str, label) -> SeriesRef:
+    """A SeriesRef from a series and a position label; raises ``ValueError`` on a bad label."""
+    return SeriesRef(series=series, position=parse_position(label))
+
+
+@transaction.atomic
+def book_set_status(*, books: Sequence[Book], status: str) -> int:
+    """Set ``status`` on many books and refresh the counts they feed. Returns how many changed."""
+    if status not in BookStatus.values:
+        raise ValueError(f"Unknown status {status!r}.")
+    ids = [book.id for book in books if book.status != status]
+    if not ids:
+        return 0
+    Book.objects.filter(id__in=ids).update(status=status, updated_at=timezone.now())
+    series_recalculate_many(series_ids=SeriesEntry.objects.filter(book_id__in=ids).values_list("series_id", flat=True))
+    author_recalculate_many(author_ids=BookAuthor.objects.filter(book_id__in=ids).values_list("author_id", flat=True))
+    return len(ids)
+
+
+def book_archive(*, book: Book) -> Book:
+    """Archive ``book`` (the API's delete): it stays with its history but no longer counts as owned."""
+    book_set_status(books=[book], status=BookStatus.ARCHIVED)
+    book.refresh_from_db()
+    return book
+
+
+@transaction.atomic
+def book_delete(*, book: Book) -> None:
+    """Delete ``book`` for good (admins only) and refresh the counts it fed."""
+    series_ids = list(book.series_entries.values_list("series_id", flat=True))
+    author_ids = list(book.book_authors.values_list("author_id", flat=True))
+    book.delete()
+    series_recalculate_many(series_ids=series_ids)
+    author_recalculate_many(author_ids=author_ids)
+
+
+def _check_lockable(fields: Sequence[str]) -> None:
+    unknown = sorted(set(fields) - set(LOCKABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"Fields that cannot be locked: {', '.join(unknown)}.")
+
+
+@transaction.atomic
+def book_lock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
+    """Add ``fields`` to each book's ``locked_fields``; automatic corrections skip them."""
+    _check_lockable(fields)
+    changed = []
+    for book in books:
+        merged = sorted(set(book.locked_fields) | set(fields))
+        if merged != sorted(book.locked_fields):
+            book.locked_fields = merged
+            changed.append(book)
+    Book.objects.bulk_update(changed, ["locked_fields"], batch_size=500)
+    return len(changed)
+
+
+@transaction.atomic
+def book_unlock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
+    """Remove ``fields`` from each book's ``locked_fields``."""
+    _check_lockable(fields)
+    changed = []
+    for book in books:
+        remaining = sorted(set(book.locked_fields) - set(fields))
+        if remaining != sorted(book.locked_fields):
+            book.locked_fields = remaining
+            changed.append(book)
+    Book.objects.bulk_update(changed, ["locked_fields"], batch_size=500)
+    return len(changed)

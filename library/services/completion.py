@@ -1,0 +1,106 @@
+"""Owned/missing counts and completion for series and authors (cached on the rows)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from library.choices import BookStatus, CompletionStatus
+from library.models import Author, Series, SeriesEntry
+from library.positions import Position
+
+
+def completion_status_for(percentage: Decimal | None) -> str:
+    if percentage is None:
+        return CompletionStatus.UNKNOWN
+    if percentage >= 100:
+        return CompletionStatus.COMPLETE
+    if percentage >= 50:
+        return CompletionStatus.PARTIAL
+    return CompletionStatus.INCOMPLETE
+
+
+def _percentage(owned: int, total: int | None) -> Decimal | None:
+    if not total:
+        return None
+    return min(Decimal(100), (Decimal(100) * owned / total).quantize(Decimal("0.01")))
+
+
+def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
+    """Recompute counts and completion of the given series in three queries plus one update each.
+
+    Owned positions are the whole numbers covered by active books' entries: an omnibus
+    entry 1-3 owns 1, 2 and 3.  Completion needs ``total_known``; without it the status
+    is ``unknown``.  Returns how many series were updated.
+    """
+    ids = set(series_ids)
+    if not ids:
+        return 0
+    covered: dict[int, set[int]] = defaultdict(set)
+    books: dict[int, set[int]] = defaultdict(set)
+    entries = SeriesEntry.objects.filter(series_id__in=ids, book__status=BookStatus.ACTIVE).values_list(
+        "series_id", "book_id", "position", "position_end"
+    )
+    for series_id, book_id, start, end in entries:
+        books[series_id].add(book_id)
+        covered[series_id] |= Position(start, end, "").covered_integers()
+    updated = []
+    for series in Series.objects.filter(id__in=ids):
+        owned_positions = covered[series.id]
+        series.books_owned = len(books[series.id])
+        if series.total_known:
+            in_range = {p for p in owned_positions if 1 <= p <= series.total_known}
+            series.books_missing = series.total_known - len(in_range)
+            series.completion_percentage = _percentage(len(in_range), series.total_known)
+        else:
+            series.books_missing = 0
+            series.completion_percentage = None
+        series.completion_status = completion_status_for(series.completion_percentage)
+        updated.append(series)
+    Series.objects.bulk_update(
+        updated, ["books_owned", "books_missing", "completion_percentage", "completion_status"], batch_size=500
+    )
+    return len(updated)
+
+
+def series_recalculate(*, series: Series) -> Series:
+    """Recompute one series and return it fresh from the database."""
+    series_recalculate_many(series_ids=[series.id])
+    series.refresh_from_db()
+    return series
+
+
+def author_recalculate_many(*, author_ids: Iterable[int]) -> int:
+    """Recompute owned/missing/completion for the given authors from their active books."""
+    ids = set(author_ids)
+    if not ids:
+        return 0
+    authors = list(
+        Author.objects.filter(id__in=ids).annotate(
+            owned=Count("books", filter=Q(books__status=BookStatus.ACTIVE), distinct=True)
+        )
+    )
+    for author in authors:
+        author.books_owned = author.owned
+        if author.books_known is not None:
+            known = max(author.books_known, author.owned)
+            author.books_missing = known - author.owned
+            author.completion_percentage = _percentage(author.owned, known)
+        else:
+            author.books_missing = 0
+            author.completion_percentage = None
+        author.completion_status = completion_status_for(author.completion_percentage)
+    Author.objects.bulk_update(
+        authors, ["books_owned", "books_missing", "completion_percentage", "completion_status"], batch_size=500
+    )
+    return len(authors)
+
+
+def author_recalculate(*, author: Author) -> Author:
+    """Recompute one author and return it fresh from the database."""
+    author_recalculate_many(author_ids=[author.id])
+    author.refresh_from_db()
+    return author

@@ -1,0 +1,20 @@
+"""Reads for users and API keys."""
+
+from __future__ import annotations
+
+import hmac
+
+from mamcrawler.accounts.models import ApiKey
+from mamcrawler.accounts.services import PREFIX_LENGTH
+
+
+def api_key_for_secret(secret: str) -> ApiKey | None:
+    """The active key whose secret is ``secret``, compared in constant time, or None."""
+    if len(secret) <= PREFIX_LENGTH or len(secret) > 200:
+        return None
+    key = ApiKey.objects.select_related("user").filter(prefix=secret[:PREFIX_LENGTH]).first()
+    if key is None or not hmac.compare_digest(key.hashed_key, ApiKey.hash_secret(secret)):
+        return None
+    if not key.is_active or not key.user.is_active:
+        return None
+    return key

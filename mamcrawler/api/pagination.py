@@ -1,0 +1,8 @@
+"""Pagination: ``limit``/``offset`` with ``{count, next, previous, results}``."""
+
+from rest_framework import pagination
+
+
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500

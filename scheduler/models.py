@@ -1,0 +1,1 @@
+"""JobRun and the schedule registry arrive with the scheduler issue."""
