@@ -169,8 +169,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "mamcrawler.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
     ],
+    # Ordering is declared per resource with django-filter's OrderingFilter (an allow-list with
+    # public names such as ``completeness``), so DRF's OrderingFilter is deliberately absent.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -1,0 +1,1 @@
+"""One FilterSet per resource: ``books.py``, ``series.py``, ``authors.py``."""
