@@ -1,8 +1,13 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from mamcrawler.api.views import api_not_found
+
+handler404 = "mamcrawler.api.views.handler404"
+handler500 = "mamcrawler.api.views.handler500"
 
 api_v1 = [
     path("auth/", include("mamcrawler.accounts.api.urls")),
@@ -16,4 +21,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
+    re_path(r"^api/", api_not_found),
 ]
