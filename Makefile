@@ -36,10 +36,7 @@ run: setup
 	@echo "  API docs       http://$(HOST):$(PORT)/api/docs/"
 	@echo "  browsable API  http://$(HOST):$(PORT)/api/v1/"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	wait
+	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) bin/run
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
