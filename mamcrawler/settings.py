@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_q",
     "mamcrawler.accounts",
+    "mamcrawler.system",
     "library",
     "downloads",
     "scheduler",
@@ -136,6 +137,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", DATA_DIR / "static", base=BASE_DIR)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -182,6 +184,22 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Throttle tiers (SPEC §6.3); each can be overridden, e.g. THROTTLE_RATE_SEARCH=40/minute.
+_DEFAULT_RATES = {
+    "public": "100/minute",
+    "read": "60/minute",
+    "write": "60/minute",
+    "download": "20/hour",
+    "metadata": "30/minute",
+    "search": "20/minute",
+    "admin": "1000/minute",
+    "upload": "5/minute",
+}
+if TESTING:
+    # Tests that are not about throttling must not trip over it; throttle tests set their own rates.
+    _DEFAULT_RATES = dict.fromkeys(_DEFAULT_RATES, "100000/minute")
+THROTTLE_RATES = {tier: env.str(f"THROTTLE_RATE_{tier.upper()}", rate) for tier, rate in _DEFAULT_RATES.items()}
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", 15)),

@@ -2,9 +2,14 @@
 
 from rest_framework import mixins, viewsets
 
+from mamcrawler.api.throttling import TieredThrottleMixin
 
-class BaseViewSet(viewsets.GenericViewSet):
-    """Shared behaviour for all API viewsets (auth, roles, pagination, filters from settings).
+
+class BaseViewSet(TieredThrottleMixin, viewsets.GenericViewSet):
+    """Shared behaviour for all API viewsets (auth, roles, throttle tier, pagination, filters).
+
+    Reads count against the ``read`` tier and writes against ``write``; an action names
+    another tier with ``@action(..., throttle_tier="search")``.
 
     Subclasses declare ``queryset``, ``serializer_class``, ``filterset_class``,
     ``search_fields`` and ``ordering_fields``.

@@ -1,0 +1,197 @@
+"""The eight throttle tiers of SPEC §6.3, one DRF throttle class per tier.
+
+Counters are fixed windows kept where every server process sees them: Redis when
+``REDIS_URL`` is set (atomic ``INCR``), otherwise one atomic upsert in the database.
+Authenticated tiers count per principal (API key or user), ``public`` per client IP.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.throttling import BaseThrottle
+
+from mamcrawler.accounts.models import ApiKey
+
+_DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"60/minute"`` → (60, 60); ``"20/hour"`` → (20, 3600)."""
+    number, _, period = rate.partition("/")
+    if not number.strip().isdigit() or not period:
+        raise ValueError(f"Rate {rate!r} must look like 60/minute.")
+    unit = period.strip().lower()
+    if unit[0].isdigit():
+        amount = int("".join(ch for ch in unit if ch.isdigit()))
+        unit = unit.lstrip("0123456789")
+    else:
+        amount = 1
+    if not unit or unit[0] not in _DURATIONS:
+        raise ValueError(f"Rate {rate!r}: period must be second, minute, hour or day.")
+    return int(number), amount * _DURATIONS[unit[0]]
+
+
+def _incr_database(key: str, expires_at: float) -> int:
+    table = "system_throttlecounter"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - constant table
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [key, expires_at],
+        )
+        count = cursor.fetchone()[0]
+        if count == 1 and random.random() < 0.01:  # noqa: S311 - housekeeping, not security
+            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [time.time()])  # noqa: S608
+    return count
+
+
+def _incr_redis(key: str, ttl: int) -> int:
+    cache.add(key, 0, timeout=ttl)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=ttl)
+        return 1
+
+
+def count_request(key: str, *, window_end: float, ttl: int) -> int:
+    """Add one request to ``key`` and return the window's count so far."""
+    if settings.REDIS_URL:
+        return _incr_redis(key, ttl)
+    return _incr_database(key, window_end)
+
+
+class TierThrottle(BaseThrottle):
+    """Fixed-window throttle for one tier; subclasses set ``scope``."""
+
+    scope: str = ""
+
+    def __init__(self):
+        self.limit, self.duration = parse_rate(settings.THROTTLE_RATES[self.scope])
+        self.count = 0
+        self.window_end = 0.0
+
+    def principal(self, request) -> str:
+        if isinstance(request.auth, ApiKey):
+            return f"key:{request.auth.pk}"
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request, view):
+        now = time.time()
+        window = int(now // self.duration)
+        self.window_end = (window + 1) * self.duration
+        key = f"throttle:{self.scope}:{self.principal(request)}:{window}"
+        self.count = count_request(key, window_end=self.window_end, ttl=self.duration + 1)
+        return self.count <= self.limit
+
+    def wait(self):
+        return max(1, math.ceil(self.window_end - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.limit - self.count)),
+            "X-RateLimit-Reset": str(int(math.ceil(self.window_end))),
+        }
+
+
+class PublicThrottle(TierThrottle):
+    """Tier 1: health, schema and docs, per client IP."""
+
+    scope = "public"
+
+    def principal(self, request) -> str:
+        return f"ip:{self.get_ident(request)}"
+
+
+class ReadThrottle(TierThrottle):
+    """Tier 2: authenticated reads not in another tier."""
+
+    scope = "read"
+
+
+class WriteThrottle(TierThrottle):
+    """Tier 3: authenticated writes not in another tier."""
+
+    scope = "write"
+
+
+class DownloadThrottle(TierThrottle):
+    """Tier 4: queuing downloads."""
+
+    scope = "download"
+
+
+class MetadataThrottle(TierThrottle):
+    """Tier 5: metadata endpoints."""
+
+    scope = "metadata"
+
+
+class SearchThrottle(TierThrottle):
+    """Tier 6: searches that may reach external services."""
+
+    scope = "search"
+
+
+class AdminThrottle(TierThrottle):
+    """Tier 7: admin endpoints."""
+
+    scope = "admin"
+
+
+class UploadThrottle(TierThrottle):
+    """Tier 8: file uploads."""
+
+    scope = "upload"
+
+
+TIERS = {
+    cls.scope: cls
+    for cls in (
+        PublicThrottle,
+        ReadThrottle,
+        WriteThrottle,
+        DownloadThrottle,
+        MetadataThrottle,
+        SearchThrottle,
+        AdminThrottle,
+        UploadThrottle,
+    )
+}
+
+
+class TieredThrottleMixin:
+    """Gives every view exactly one tier and the ``X-RateLimit-*`` headers.
+
+    A view (or an ``@action(throttle_tier=...)``) names its tier; otherwise reads count
+    against ``read`` and writes against ``write``.
+    """
+
+    throttle_tier: str | None = None
+
+    def get_throttle_tier(self) -> str:
+        if self.throttle_tier:
+            return self.throttle_tier
+        return "read" if self.request.method in ("GET", "HEAD", "OPTIONS") else "write"
+
+    def get_throttles(self):
+        self._tier_throttle = TIERS[self.get_throttle_tier()]()
+        return [self._tier_throttle]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        throttle = getattr(self, "_tier_throttle", None)
+        if throttle is not None and throttle.window_end:
+            for name, value in throttle.headers().items():
+                response[name] = value
+        return response
