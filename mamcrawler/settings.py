@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_q",
+    "django_ratelimit",
     "mamcrawler.accounts",
     "mamcrawler.system",
     "library",
@@ -108,14 +109,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (throttle counters, locks, pacing) -------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        "counters": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "counters",
+        },
+    }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "mamcrawler_cache",
-        }
+        },
+        # Throttle and login-attempt counters need atomic increments shared by every process.
+        "counters": {"BACKEND": "mamcrawler.system.cache.CounterCache"},
     }
+RATELIMIT_USE_CACHE = "counters"
+# django-ratelimit only knows its own list of backends; ours increments atomically (see system/cache.py).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+LOGIN_ATTEMPTS_RATE = env.str("LOGIN_ATTEMPTS_RATE", "5/m")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from mamcrawler.api.login_guard import guard_login
 from mamcrawler.api.views import api_not_found
 
 handler404 = "mamcrawler.api.views.handler404"
 handler500 = "mamcrawler.api.views.handler500"
+
+admin.site.login = guard_login(admin.site.login)
 
 api_v1 = [
     path("auth/", include("mamcrawler.accounts.api.urls")),

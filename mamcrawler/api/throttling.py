@@ -1,19 +1,18 @@
 """The eight throttle tiers of SPEC §6.3, one DRF throttle class per tier.
 
-Counters are fixed windows kept where every server process sees them: Redis when
-``REDIS_URL`` is set (atomic ``INCR``), otherwise one atomic upsert in the database.
+Counters are fixed windows in the ``counters`` cache, which every server process shares:
+Redis when ``REDIS_URL`` is set (atomic ``INCR``), otherwise one atomic upsert in the
+database (``mamcrawler.system.cache.CounterCache``).
 Authenticated tiers count per principal (API key or user), ``public`` per client IP.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection
+from django.core.cache import caches
 from rest_framework.throttling import BaseThrottle
 
 from mamcrawler.accounts.models import ApiKey
@@ -37,34 +36,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), amount * _DURATIONS[unit[0]]
 
 
-def _incr_database(key: str, expires_at: float) -> int:
-    table = "system_throttlecounter"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - constant table
-            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
-            [key, expires_at],
-        )
-        count = cursor.fetchone()[0]
-        if count == 1 and random.random() < 0.01:  # noqa: S311 - housekeeping, not security
-            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [time.time()])  # noqa: S608
-    return count
-
-
-def _incr_redis(key: str, ttl: int) -> int:
-    cache.add(key, 0, timeout=ttl)
+def count_request(key: str, *, ttl: int) -> int:
+    """Add one request to ``key`` and return the window's count so far (atomic, shared)."""
+    counters = caches["counters"]
+    if hasattr(counters, "count"):
+        return counters.count(key, ttl)
+    counters.add(key, 0, timeout=ttl)
     try:
-        return cache.incr(key)
+        return counters.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=ttl)
+        counters.add(key, 1, timeout=ttl)
         return 1
-
-
-def count_request(key: str, *, window_end: float, ttl: int) -> int:
-    """Add one request to ``key`` and return the window's count so far."""
-    if settings.REDIS_URL:
-        return _incr_redis(key, ttl)
-    return _incr_database(key, window_end)
 
 
 class TierThrottle(BaseThrottle):
@@ -90,7 +72,7 @@ class TierThrottle(BaseThrottle):
         window = int(now // self.duration)
         self.window_end = (window + 1) * self.duration
         key = f"throttle:{self.scope}:{self.principal(request)}:{window}"
-        self.count = count_request(key, window_end=self.window_end, ttl=self.duration + 1)
+        self.count = count_request(key, ttl=self.duration + 1)
         return self.count <= self.limit
 
     def wait(self):

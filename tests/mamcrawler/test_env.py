@@ -17,7 +17,9 @@ def test_it_requires_a_variable_without_default():
         Env({}).str("NAME")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("1", True), ("Yes", True), ("off", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("true", True), ("1", True), ("Yes", True), ("off", False), ("0", False)]
+)
 def test_it_parses_booleans(raw, expected):
     assert Env({"FLAG": raw}).bool("FLAG") is expected
 

@@ -1,0 +1,35 @@
+"""Password guessing is refused after five attempts per minute, per IP and per username."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_login_blocks_the_sixth_attempt_with_a_message():
+    UserFactory(username="victim", is_staff=True)
+    client = Client()
+    for _ in range(5):
+        response = client.post("/admin/login/", {"username": "victim", "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/admin/login/", {"username": "victim", "password": "wrong"})
+    assert response.status_code == 429
+    assert b"Too many login attempts" in response.content
+
+
+def test_the_username_is_guarded_across_addresses():
+    UserFactory(username="victim", is_staff=True)
+    for index in range(5):
+        Client(REMOTE_ADDR=f"10.0.0.{index + 1}").post("/admin/login/", {"username": "victim", "password": "x"})
+    response = Client(REMOTE_ADDR="10.0.0.99").post("/admin/login/", {"username": "victim", "password": "x"})
+    assert response.status_code == 429
+
+
+def test_a_correct_login_within_the_budget_works():
+    UserFactory(username="owner", is_staff=True, is_superuser=True)
+    client = Client()
+    client.post("/admin/login/", {"username": "owner", "password": "wrong"})
+    response = client.post("/admin/login/?next=/admin/", {"username": "owner", "password": "correct-horse-battery"})
+    assert response.status_code == 302
