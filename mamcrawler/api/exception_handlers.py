@@ -12,7 +12,7 @@ from django.http import Http404, JsonResponse
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken
 
 from mamcrawler.api.exceptions import AppError, Conflict, QueryValidationError
 from mamcrawler.api.request_id import request_id_for
@@ -116,6 +116,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, (exceptions.ValidationError, QueryValidationError)):
         return Response(_validation_body(exc, request_id), status=422)
     if isinstance(exc, AppError):
+        if exc.context and "retry_after" in exc.context:
+            headers["Retry-After"] = str(exc.context["retry_after"])
         body = error_body(
             status_code=exc.status_code,
             error=exc.error,
@@ -125,7 +127,7 @@ def api_exception_handler(exc, context):
             request_id=request_id,
         )
     elif isinstance(exc, InvalidToken):
-        expired = "expired" in str(exc.detail).lower()
+        expired = _token_expired(exc)
         body = error_body(
             status_code=401,
             error="token_expired" if expired else "invalid_token",
@@ -146,16 +148,27 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else None
         body = error_body(status_code=exc.status_code, detail=detail, request_id=request_id)
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             body["error"], body["code"] = "unauthorized", "UNAUTHORIZED"
     else:
         logger.exception("Unhandled error while serving %s", getattr(request, "path", "?"))
         context_info = {"exception_type": type(exc).__name__} if settings.DEBUG else None
         body = error_body(status_code=500, context=context_info, request_id=request_id)
+    if body["status_code"] == 401 and getattr(exc, "auth_header", None):
+        # Every 401 names a scheme (RFC 9110), invalid JWTs included.
+        headers["WWW-Authenticate"] = exc.auth_header
     response = Response(body, status=body["status_code"], headers=headers)
     return response
+
+
+def _token_expired(exc: InvalidToken) -> bool:
+    """Whether simplejwt rejected the token for its age (not its signature, type or blacklist)."""
+    if isinstance(exc.__cause__, ExpiredTokenError):
+        return True
+    detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+    messages = [detail.get("detail"), *(m.get("message") for m in detail.get("messages", []))]
+    # simplejwt's wording; its default "Token is invalid or expired" says nothing either way.
+    return any(str(m) == "Token is expired" or str(m).endswith("claim has expired") for m in messages if m)
 
 
 def json_error_response(request, status_code: int, **kwargs) -> JsonResponse:

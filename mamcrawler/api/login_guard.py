@@ -33,13 +33,16 @@ def _username(group, request) -> str:
     return ""
 
 
-def login_attempt_blocked(request) -> bool:
-    """Count this login attempt; True when its IP or its username is over the limit."""
+def login_attempt_blocked(request, username: str | None = None) -> bool:
+    """Count this login attempt; True when its IP or its username is over the limit.
+
+    ``request`` is Django's HttpRequest; ``username`` defaults to the one in its body.
+    """
     rate = settings.LOGIN_ATTEMPTS_RATE
     by_ip = is_ratelimited(request, group="login-ip", key="ip", rate=rate, method="POST", increment=True)
-    username = _username(None, request)
+    username = (username if username is not None else _username(None, request)).strip().lower()
     by_user = bool(username) and is_ratelimited(
-        request, group="login-user", key=_username, rate=rate, method="POST", increment=True
+        request, group="login-user", key=lambda group, req: username, rate=rate, method="POST", increment=True
     )
     return by_ip or by_user
 

@@ -33,3 +33,16 @@ def test_a_correct_login_within_the_budget_works():
     client.post("/admin/login/", {"username": "owner", "password": "wrong"})
     response = client.post("/admin/login/?next=/admin/", {"username": "owner", "password": "correct-horse-battery"})
     assert response.status_code == 302
+
+
+def test_the_token_endpoint_answers_429_in_the_error_shape_after_five_attempts(api_client):
+    UserFactory(username="victim")
+    for _ in range(5):
+        response = api_client.post("/api/v1/auth/token/", {"username": "victim", "password": "no"}, format="json")
+        assert response.status_code == 401
+    response = api_client.post("/api/v1/auth/token/", {"username": "victim", "password": "no"}, format="json")
+    assert response.status_code == 429
+    body = response.json()
+    assert body["error"] == "rate_limit_exceeded"
+    assert body["context"] == {"retry_after": 60}
+    assert response["Retry-After"] == "60"
