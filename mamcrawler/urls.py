@@ -1,9 +1,10 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from mamcrawler.api.docs import RedocView, SchemaView, SwaggerView
 from mamcrawler.api.login_guard import guard_login
 from mamcrawler.api.views import api_not_found
 
@@ -20,9 +21,15 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    # The browsable API's login, guarded like the admin's.
+    path(
+        "api-auth/login/",
+        guard_login(LoginView.as_view(template_name="rest_framework/login.html")),
+        name="rest_framework_login",
+    ),
     path("api-auth/", include("rest_framework.urls")),
     re_path(r"^api/", api_not_found),
 ]

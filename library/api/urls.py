@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from library.api.views.authors import AuthorViewSet
 from library.api.views.books import BookViewSet
 from library.api.views.series import SeriesViewSet
+from mamcrawler.api.routers import DefaultRouter
 
 router = DefaultRouter()
 router.register("books", BookViewSet, basename="book")
