@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mamcrawler.api.schema.add_error_responses",
+    ],
 }
 
 # --- django-q2 ------------------------------------------------------------------------------
