@@ -7,7 +7,6 @@ budget.  Here every increment is one atomic upsert.  Values are integers only.
 
 from __future__ import annotations
 
-import random
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
@@ -26,9 +25,11 @@ class CounterCache(BaseCache):
         timeout = self.get_backend_timeout(timeout)
         return float("inf") if timeout is None else timeout
 
-    def _purge(self, cursor) -> None:
-        if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
+    def purge_expired(self) -> int:
+        """Delete expired counters (run by the cleanup job); returns how many went."""
+        with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE expires_at < %s", [time.time()])  # noqa: S608
+            return cursor.rowcount
 
     def count(self, key: str, timeout: float) -> int:
         """Add one to ``key`` (created, or restarted when expired) and return the new value."""
@@ -43,10 +44,7 @@ class CounterCache(BaseCache):
                 f"ELSE {TABLE}.expires_at END RETURNING count",
                 [key, now + timeout, now, now],
             )
-            value = cursor.fetchone()[0]
-            if value == 1:
-                self._purge(cursor)
-        return value
+            return cursor.fetchone()[0]
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version)

@@ -44,3 +44,11 @@ def test_get_set_delete(counters):
     assert counters.has_key("k")
     assert counters.delete("k") is True
     assert counters.get("k") is None
+
+
+def test_purge_removes_only_expired_counters(counters):
+    counters.count("old", 0.01)
+    counters.count("fresh", 60)
+    time.sleep(0.05)
+    assert counters.purge_expired() == 1
+    assert counters.get("fresh") == 1
