@@ -13,6 +13,21 @@ from library.models import Author, Series, SeriesEntry
 from library.positions import Position
 
 
+def covered_positions(rows: Iterable[tuple[Decimal | None, Decimal | None]]) -> tuple[set[int], set[Decimal]]:
+    """Whole-numbered positions owned by ``(position, position_end)`` rows, and fractional ones.
+
+    An omnibus 1-3 owns 1, 2 and 3; a novella at 2.5 owns no whole number but is reported
+    among the fractional positions.  Recalculation and the completion views share this rule.
+    """
+    whole: set[int] = set()
+    fractional: set[Decimal] = set()
+    for start, end in rows:
+        whole |= Position(start, end, "").covered_integers()
+        if start is not None and end is None and start != start.to_integral_value():
+            fractional.add(start)
+    return whole, fractional
+
+
 def completion_status_for(percentage: Decimal | None) -> str:
     if percentage is None:
         return CompletionStatus.UNKNOWN
@@ -30,7 +45,7 @@ def _percentage(owned: int, total: int | None) -> Decimal | None:
 
 
 def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
-    """Recompute counts and completion of the given series in three queries plus one update each.
+    """Recompute counts and completion of the given series: two reads and a bulk update.
 
     Owned positions are the whole numbers covered by active books' entries: an omnibus
     entry 1-3 owns 1, 2 and 3.  Completion needs ``total_known``; without it the status
@@ -39,17 +54,17 @@ def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
     ids = set(series_ids)
     if not ids:
         return 0
-    covered: dict[int, set[int]] = defaultdict(set)
+    rows: dict[int, list[tuple]] = defaultdict(list)
     books: dict[int, set[int]] = defaultdict(set)
     entries = SeriesEntry.objects.filter(series_id__in=ids, book__status=BookStatus.ACTIVE).values_list(
         "series_id", "book_id", "position", "position_end"
     )
     for series_id, book_id, start, end in entries:
         books[series_id].add(book_id)
-        covered[series_id] |= Position(start, end, "").covered_integers()
+        rows[series_id].append((start, end))
     updated = []
     for series in Series.objects.filter(id__in=ids):
-        owned_positions = covered[series.id]
+        owned_positions, _fractional = covered_positions(rows[series.id])
         series.books_owned = len(books[series.id])
         if series.total_known:
             in_range = {p for p in owned_positions if 1 <= p <= series.total_known}
