@@ -244,13 +244,15 @@ def _check_lockable(fields: Sequence[str]) -> None:
 def book_lock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
     """Add ``fields`` to each book's ``locked_fields``; automatic corrections skip them."""
     _check_lockable(fields)
+    now = timezone.now()
     changed = []
     for book in books:
         merged = sorted(set(book.locked_fields) | set(fields))
         if merged != sorted(book.locked_fields):
             book.locked_fields = merged
+            book.updated_at = now
             changed.append(book)
-    Book.objects.bulk_update(changed, ["locked_fields"], batch_size=500)
+    Book.objects.bulk_update(changed, ["locked_fields", "updated_at"], batch_size=500)
     return len(changed)
 
 
@@ -258,11 +260,49 @@ def book_lock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
 def book_unlock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
     """Remove ``fields`` from each book's ``locked_fields``."""
     _check_lockable(fields)
+    now = timezone.now()
     changed = []
     for book in books:
         remaining = sorted(set(book.locked_fields) - set(fields))
         if remaining != sorted(book.locked_fields):
             book.locked_fields = remaining
+            book.updated_at = now
             changed.append(book)
-    Book.objects.bulk_update(changed, ["locked_fields"], batch_size=500)
+    Book.objects.bulk_update(changed, ["locked_fields", "updated_at"], batch_size=500)
     return len(changed)
+
+
+class BulkAction:
+    """What ``book_bulk_apply`` can do to many books at once."""
+
+    ARCHIVE = "archive"
+    RESTORE = "restore"
+    SET_STATUS = "set_status"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    ALL = (ARCHIVE, RESTORE, SET_STATUS, LOCK, UNLOCK)
+
+
+@transaction.atomic
+def book_bulk_apply(
+    *, book_ids: Sequence[int], action: str, status: str | None = None, fields: Sequence[str] = ()
+) -> int:
+    """Archive, restore, set the status of, or lock/unlock fields on the given books.
+
+    Status changes refresh the cached counts of the touched series and authors (see
+    ``book_set_status``).  Returns how many books actually changed.
+    """
+    books = list(Book.objects.filter(id__in=set(book_ids)).only("id", "status", "locked_fields"))
+    if action == BulkAction.ARCHIVE:
+        return book_set_status(books=books, status=BookStatus.ARCHIVED)
+    if action == BulkAction.RESTORE:
+        return book_set_status(books=books, status=BookStatus.ACTIVE)
+    if action == BulkAction.SET_STATUS:
+        if status is None:
+            raise ValueError("set_status needs a status.")
+        return book_set_status(books=books, status=status)
+    if action == BulkAction.LOCK:
+        return book_lock_fields(books=books, fields=fields)
+    if action == BulkAction.UNLOCK:
+        return book_unlock_fields(books=books, fields=fields)
+    raise ValueError(f"Unknown bulk action {action!r}.")

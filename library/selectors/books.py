@@ -1,0 +1,221 @@
+"""Reads of books: list/detail querysets with their prefetches, search, incomplete, stats."""
+
+from __future__ import annotations
+
+import operator
+from datetime import timedelta
+from functools import reduce
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from rest_framework.filters import search_smart_split
+
+from library.choices import BookStatus
+from library.models import Book, BookAuthor, BookFile, Narrator, SeriesEntry
+
+# What ``search=`` and ``search/?q=`` look in (DRF SearchFilter syntax, ``icontains``).
+BOOK_SEARCH_FIELDS = (
+    "title",
+    "subtitle",
+    "authors__name",
+    "series__name",
+    "narrators__name",
+    "isbn",
+    "asin",
+)
+# Attribute names the prefetches below fill (plain lists, cheap to read while serialising).
+AUTHOR_LINKS = "prefetched_author_links"
+NARRATORS = "prefetched_narrators"
+SERIES_ENTRIES = "prefetched_series_entries"
+FILES = "prefetched_files"
+
+STATS_TOP_LANGUAGES = 20
+STATS_RECENT_DAYS = 30
+
+
+def _author_links_prefetch() -> Prefetch:
+    # The author's name rides on the link row: no Author instances (their many fields make
+    # model construction the dominant cost of a page).
+    return Prefetch(
+        "book_authors",
+        queryset=BookAuthor.objects.annotate(author_name=F("author__name")).order_by("position", "id"),
+        to_attr=AUTHOR_LINKS,
+    )
+
+
+def book_relation_prefetches() -> list[Prefetch]:
+    """Authors (in order), narrators and series entries, each in one query for a whole page.
+
+    Link rows carry ``author_name`` / ``series_name``; serialisers read those lists directly.
+    """
+    return [
+        _author_links_prefetch(),
+        Prefetch("narrators", queryset=Narrator.objects.only("id", "name").order_by("name", "id"), to_attr=NARRATORS),
+        Prefetch(
+            "series_entries",
+            queryset=SeriesEntry.objects.annotate(series_name=F("series__name")),
+            to_attr=SERIES_ENTRIES,
+        ),
+    ]
+
+
+def book_list_queryset() -> QuerySet[Book]:
+    """Books with the relations the list representation needs (ordered by title, id)."""
+    return Book.objects.prefetch_related(*book_relation_prefetches()).order_by("title", "id")
+
+
+def book_detail_queryset() -> QuerySet[Book]:
+    """The list queryset plus each book's files."""
+    return book_list_queryset().prefetch_related(
+        Prefetch("files", queryset=BookFile.objects.order_by("path"), to_attr=FILES)
+    )
+
+
+def book_get(*, book_id: int) -> Book:
+    """One book with everything its detail representation shows; 404 when unknown."""
+    return get_object_or_404(book_detail_queryset(), pk=book_id)
+
+
+def book_in_bulk(*, book_ids) -> dict[int, Book]:
+    """Books by id with their authors (two queries), for brief representations."""
+    return Book.objects.prefetch_related(_author_links_prefetch()).in_bulk(book_ids)
+
+
+def book_matching(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
+    """Books matching every word of ``text`` in one of ``BOOK_SEARCH_FIELDS``.
+
+    The same rule as DRF's SearchFilter; relations are matched inside one ``EXISTS`` so a
+    book with two matching authors is not listed twice.
+    """
+    terms = search_smart_split(text)
+    if not terms:
+        return queryset
+    condition = reduce(
+        operator.and_,
+        (reduce(operator.or_, (Q(**{f"{field}__icontains": term}) for field in BOOK_SEARCH_FIELDS)) for term in terms),
+    )
+    matches = Book.objects.filter(condition, pk=OuterRef("pk"))
+    return queryset.filter(Exists(matches))
+
+
+def book_search(*, text: str) -> QuerySet[Book]:
+    """Books matching ``text``, best first: title starting with it, title containing it, the rest."""
+    text = text.strip()
+    return (
+        book_matching(book_list_queryset(), text)
+        .annotate(
+            rank=Case(
+                When(title__istartswith=text, then=Value(0)),
+                When(title__icontains=text, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "title", "id")
+    )
+
+
+def book_incomplete(*, threshold: int) -> QuerySet[Book]:
+    """Active books whose completeness is below ``threshold``, least complete first."""
+    return (
+        book_list_queryset()
+        .filter(status=BookStatus.ACTIVE, metadata_completeness__lt=threshold)
+        .order_by("metadata_completeness", "title", "id")
+    )
+
+
+def book_missing_fields(book: Book) -> list[str]:
+    """The completeness fields (SPEC §3, ``COMPLETENESS_FIELDS``) that ``book`` leaves empty.
+
+    Reads the relations from the list prefetches when present (no query per book).
+    """
+    links = relation_list(book, AUTHOR_LINKS)
+    narrators = relation_list(book, NARRATORS)
+    entries = relation_list(book, SERIES_ENTRIES)
+    checks = (
+        ("title", bool(book.title)),
+        ("author", bool(links)),
+        ("series", bool(entries)),
+        ("position", any(entry.position is not None for entry in entries)),
+        ("isbn_or_asin", bool(book.isbn or book.asin)),
+        ("publisher", bool(book.publisher)),
+        ("year", book.published_year is not None or book.published_date is not None),
+        ("duration", bool(book.duration_seconds)),
+        ("description", bool(book.description)),
+        ("narrator", bool(narrators)),
+    )
+    return [name for name, filled in checks if not filled]
+
+
+def relation_list(book: Book, attribute: str) -> list:
+    """The prefetched list ``attribute`` of ``book``, or the same rows queried when not prefetched."""
+    cached = getattr(book, attribute, None)
+    if cached is not None:
+        return cached
+    if not book.pk:
+        return []
+    fallback = {
+        AUTHOR_LINKS: lambda: book.book_authors.annotate(author_name=F("author__name")).order_by("position", "id"),
+        NARRATORS: lambda: book.narrators.order_by("name", "id"),
+        SERIES_ENTRIES: lambda: book.series_entries.annotate(series_name=F("series__name")),
+        FILES: lambda: book.files.order_by("path"),
+    }
+    return list(fallback[attribute]())
+
+
+def book_stats() -> dict:
+    """Library figures in four aggregate queries.
+
+    ``total`` and ``by_status`` count every book; the other figures describe the active
+    library (archived and duplicate books are no longer owned).
+    """
+    now = timezone.now()
+    active = Book.objects.filter(status=BookStatus.ACTIVE)
+    by_status = dict.fromkeys(BookStatus.values, 0)
+    by_status.update(Book.objects.order_by().values_list("status").annotate(n=Count("id")))
+    figures = active.annotate(
+        in_series=Exists(SeriesEntry.objects.filter(book_id=OuterRef("pk"))),
+    ).aggregate(
+        count=Count("id"),
+        duration=Sum("duration_seconds"),
+        size=Sum("size_bytes"),
+        completeness=Avg("metadata_completeness"),
+        with_series=Count("id", filter=Q(in_series=True)),
+        recent=Count("id", filter=Q(date_added__gte=now - timedelta(days=STATS_RECENT_DAYS))),
+    )
+    by_format = dict(active.order_by().values_list("format").annotate(n=Count("id")).order_by("-n", "format"))
+    by_language = dict(
+        active.order_by()
+        .values_list("language")
+        .annotate(n=Count("id"))
+        .order_by("-n", "language")[:STATS_TOP_LANGUAGES]
+    )
+    average = figures["completeness"]
+    return {
+        "total": sum(by_status.values()),
+        "active": figures["count"],
+        "by_status": by_status,
+        "by_format": by_format,
+        "by_language": by_language,
+        "total_duration_seconds": figures["duration"] or 0,
+        "total_size_bytes": figures["size"] or 0,
+        "average_completeness": round(float(average), 1) if average is not None else None,
+        "with_series": figures["with_series"],
+        "without_series": figures["count"] - figures["with_series"],
+        "added_last_30_days": figures["recent"],
+    }
