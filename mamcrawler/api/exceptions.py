@@ -86,3 +86,9 @@ class QueryValidationError(exceptions.ValidationError):
     """A ``ValidationError`` about query parameters (``loc`` starts with ``query``)."""
 
     location = "query"
+
+
+class PathValidationError(exceptions.ValidationError):
+    """A ``ValidationError`` about a path parameter (``loc`` starts with ``path``)."""
+
+    location = "path"

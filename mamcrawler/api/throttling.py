@@ -1,8 +1,8 @@
 """The eight throttle tiers of SPEC §6.3, one DRF throttle class per tier.
 
-Counters are fixed windows in the ``counters`` cache, which every server process shares:
-Redis when ``REDIS_URL`` is set (atomic ``INCR``), otherwise one atomic upsert in the
-database (``mamcrawler.system.cache.CounterCache``).
+Counters are fixed windows, opened by a principal's first request, in the ``counters``
+cache, which every server process shares: Redis when ``REDIS_URL`` is set (atomic
+``INCR``), otherwise one atomic upsert in the database (``mamcrawler.system.cache``).
 Authenticated tiers count per principal (API key or user), ``public`` per client IP.
 """
 
@@ -36,17 +36,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), amount * _DURATIONS[unit[0]]
 
 
-def count_request(key: str, *, ttl: int) -> int:
-    """Add one request to ``key`` and return the window's count so far (atomic, shared)."""
+def count_request(key: str, *, duration: int) -> tuple[int, float]:
+    """Add one request to ``key``; return the window's count and when the window ends.
+
+    A window opens at the principal's first request and lasts ``duration`` seconds, so
+    the wait announced on a 429 is the real one (an hourly tier can say 3599).
+    """
     counters = caches["counters"]
     if hasattr(counters, "count"):
-        return counters.count(key, ttl)
-    counters.add(key, 0, timeout=ttl)
+        return counters.count(key, duration)
+    now = time.time()
+    counters.add(f"{key}:start", now, timeout=duration)
+    counters.add(key, 0, timeout=duration)
     try:
-        return counters.incr(key)
+        count = counters.incr(key)
     except ValueError:  # expired between add and incr
-        counters.add(key, 1, timeout=ttl)
-        return 1
+        counters.add(key, 1, timeout=duration)
+        count = 1
+    start = counters.get(f"{key}:start") or now
+    return count, float(start) + duration
 
 
 class TierThrottle(BaseThrottle):
@@ -68,11 +76,8 @@ class TierThrottle(BaseThrottle):
         return f"ip:{self.get_ident(request)}"
 
     def allow_request(self, request, view):
-        now = time.time()
-        window = int(now // self.duration)
-        self.window_end = (window + 1) * self.duration
-        key = f"throttle:{self.scope}:{self.principal(request)}:{window}"
-        self.count = count_request(key, ttl=self.duration + 1)
+        key = f"throttle:{self.scope}:{self.principal(request)}"
+        self.count, self.window_end = count_request(key, duration=self.duration)
         return self.count <= self.limit
 
     def wait(self):

@@ -2,7 +2,10 @@
 
 from rest_framework import mixins, viewsets
 
+from mamcrawler.api.exceptions import PathValidationError
 from mamcrawler.api.throttling import TieredThrottleMixin
+
+MAX_PK = 2**63 - 1
 
 
 class BaseViewSet(TieredThrottleMixin, viewsets.GenericViewSet):
@@ -14,6 +17,14 @@ class BaseViewSet(TieredThrottleMixin, viewsets.GenericViewSet):
     Subclasses declare ``queryset``, ``serializer_class``, ``filterset_class``,
     ``search_fields`` and ``ordering_fields``.
     """
+
+    def get_object(self):
+        """The object named in the path; ``{id}`` must be a positive integer (422 otherwise)."""
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        raw = self.kwargs.get(lookup, "")
+        if self.lookup_field in ("pk", "id") and not (raw.isdigit() and 0 < int(raw) <= MAX_PK):
+            raise PathValidationError({lookup: ["Must be a positive integer id."]})
+        return super().get_object()
 
 
 class ModelViewSet(

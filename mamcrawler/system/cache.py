@@ -31,8 +31,12 @@ class CounterCache(BaseCache):
             cursor.execute(f"DELETE FROM {TABLE} WHERE expires_at < %s", [time.time()])  # noqa: S608
             return cursor.rowcount
 
-    def count(self, key: str, timeout: float) -> int:
-        """Add one to ``key`` (created, or restarted when expired) and return the new value."""
+    def count(self, key: str, timeout: float) -> tuple[int, float]:
+        """Add one to ``key`` and return ``(count, expires_at)``.
+
+        A missing or expired counter starts again at one with a fresh ``timeout``, so a
+        window opens at the first request rather than on a clock boundary.
+        """
         key = self.make_and_validate_key(key)
         now = time.time()
         with connection.cursor() as cursor:
@@ -41,10 +45,11 @@ class CounterCache(BaseCache):
                 f"ON CONFLICT (key) DO UPDATE SET "
                 f"count = CASE WHEN {TABLE}.expires_at < %s THEN 1 ELSE {TABLE}.count + 1 END, "
                 f"expires_at = CASE WHEN {TABLE}.expires_at < %s THEN excluded.expires_at "
-                f"ELSE {TABLE}.expires_at END RETURNING count",
+                f"ELSE {TABLE}.expires_at END RETURNING count, expires_at",
                 [key, now + timeout, now, now],
             )
-            return cursor.fetchone()[0]
+            count, expires_at = cursor.fetchone()
+        return count, expires_at
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version)

@@ -46,3 +46,14 @@ def test_the_token_endpoint_answers_429_in_the_error_shape_after_five_attempts(a
     assert body["error"] == "rate_limit_exceeded"
     assert body["context"] == {"retry_after": 60}
     assert response["Retry-After"] == "60"
+
+
+def test_five_wrong_passwords_block_even_the_right_one(api_client):
+    UserFactory(username="owner")
+    for _ in range(5):
+        api_client.post("/api/v1/auth/token/", {"username": "owner", "password": "guess"}, format="json")
+    right = api_client.post(
+        "/api/v1/auth/token/", {"username": "owner", "password": "correct-horse-battery"}, format="json"
+    )
+    assert right.status_code == 429
+    assert right.json()["error"] == "rate_limit_exceeded"

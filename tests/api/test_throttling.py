@@ -74,3 +74,56 @@ def test_reads_and_writes_have_separate_budgets(tight_rates, editor_client):
     response = editor_client.post("/api/v1/authors/", {"name": "Fresh Writer"}, format="json")
     assert response.status_code != 429
     assert response["X-RateLimit-Limit"] == "2"
+
+
+def test_search_has_its_own_tier_from_the_environment_setting(settings, viewer_client, api_client):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "search": "3/minute"}
+    statuses = [viewer_client.get("/api/v1/books/search/", {"q": "dune"}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert 1 <= viewer_client.get("/api/v1/books/search/", {"q": "x"}).json()["context"]["retry_after"] <= 60
+    # Plain reads are a different tier and still answer.
+    assert viewer_client.get("/api/v1/books/").status_code == 200
+    api_client.force_authenticate(UserFactory(username="second-reader"))
+    assert api_client.get("/api/v1/books/search/", {"q": "dune"}).status_code == 200
+
+
+def test_an_hourly_tier_announces_the_real_wait(settings, rf, viewer_user):
+    from rest_framework.request import Request
+
+    from mamcrawler.api.throttling import DownloadThrottle
+
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "download": "2/hour"}
+    request = Request(rf.post("/api/v1/downloads/queue/"))
+    request.user = viewer_user
+    outcomes = []
+    for _ in range(3):
+        throttle = DownloadThrottle()
+        outcomes.append(throttle.allow_request(request, None))
+    assert outcomes == [True, True, False]
+    assert 3500 < throttle.wait() <= 3600
+
+
+@pytest.fixture
+def redis_counters(settings):
+    """The counters cache on the local Redis (as with REDIS_URL set), isolated by a key prefix."""
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        **settings.CACHES,
+        "counters": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        },
+    }
+
+
+def test_with_redis_the_budget_and_the_real_wait_hold(redis_counters, tight_rates, viewer_client):
+    statuses = [viewer_client.get("/api/v1/books/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert 1 <= viewer_client.get("/api/v1/books/").json()["context"]["retry_after"] <= 60

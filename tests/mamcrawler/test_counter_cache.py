@@ -14,14 +14,19 @@ def counters():
 
 
 def test_count_starts_at_one_and_goes_up(counters):
-    assert [counters.count("k", 60) for _ in range(3)] == [1, 2, 3]
+    before = time.time()
+    results = [counters.count("k", 60) for _ in range(3)]
+    assert [count for count, _ in results] == [1, 2, 3]
+    # The window opened at the first request and does not move with later ones.
+    assert len({expires for _, expires in results}) == 1
+    assert before + 59 < results[0][1] <= time.time() + 60
 
 
 def test_an_expired_counter_restarts(counters):
     counters.count("k", 0.01)
     counters.count("k", 0.01)
     time.sleep(0.05)
-    assert counters.count("k", 60) == 1
+    assert counters.count("k", 60)[0] == 1
 
 
 def test_add_only_adds_once_and_incr_is_atomic(counters):
