@@ -262,6 +262,19 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# Unit tests run tasks inline; the integration test starts a real qcluster.
+Q_CLUSTER["sync"] = env.bool("Q_SYNC", TESTING)
+
+# --- Jobs ---------------------------------------------------------------------------------
+JOB_HISTORY_DAYS = env.int("JOB_HISTORY_DAYS", 90)
+# SCHEDULE_<JOB>="0 3 * * *" | "6h" | "off" overrides a job's default schedule.
+JOB_SCHEDULE_OVERRIDES = {
+    key.removeprefix("SCHEDULE_").lower(): value.strip()
+    for key, value in env.environ.items()
+    if key.startswith("SCHEDULE_") and value.strip()
+}
+# A run still "running" this long after its job's timeout belonged to a dead worker.
+JOB_STALE_GRACE_SECONDS = env.int("JOB_STALE_GRACE_SECONDS", 60)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")

@@ -15,12 +15,14 @@ admin.site.login = guard_login(admin.site.login)
 
 api_v1 = [
     path("auth/", include("mamcrawler.accounts.api.urls")),
+    path("scheduler/", include("scheduler.api.urls")),
     path("", include("library.api.urls")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("health/", include("mamcrawler.system.health.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),

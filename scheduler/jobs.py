@@ -1,0 +1,37 @@
+"""Job functions that belong to the scheduler itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils import timezone
+
+from scheduler.choices import FINAL_STATUSES
+from scheduler.context import JobContext
+from scheduler.models import JobRun
+
+BATCH = 1000
+
+
+def cleanup_run(*, job: JobContext) -> dict:
+    """Delete finished JobRuns older than ``JOB_HISTORY_DAYS`` (in batches) and expired counters."""
+    cutoff = timezone.now() - timedelta(days=settings.JOB_HISTORY_DAYS)
+    old = JobRun.objects.filter(queued_at__lt=cutoff, status__in=FINAL_STATUSES).exclude(pk=job.run.pk)
+    total = old.count()
+    deleted = 0
+    while True:
+        job.check_cancelled()
+        ids = list(old.values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            break
+        deleted += JobRun.objects.filter(pk__in=ids).delete()[0]
+        job.count(processed=len(ids), succeeded=len(ids))
+        job.progress(deleted, total)
+    job.log("Deleted %d job runs older than %d days.", deleted, settings.JOB_HISTORY_DAYS)
+    counters = caches["counters"]
+    purged = counters.purge_expired() if hasattr(counters, "purge_expired") else 0
+    if purged:
+        job.log("Deleted %d expired throttle counters.", purged)
+    return {"job_runs_deleted": deleted, "cutoff": cutoff.isoformat(), "counters_purged": purged}

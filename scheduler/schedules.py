@@ -1,0 +1,53 @@
+"""The single registry of scheduled jobs (SPEC §10).
+
+Each job names the plain function that does its work; ``scheduler.runner`` wraps every
+run in a JobRun.  A job whose function does not exist yet is simply not declared here.
+``SCHEDULE_<NAME>`` in the environment overrides a default schedule ("0 3 * * *", "6h",
+or "off"); a change made through the API or admin (``JobSetting``) wins over both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+HEARTBEAT_MINUTES = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    function: str
+    default_schedule: str
+    timeout_seconds: int = 3600
+    # Whether the job can do anything with this configuration (e.g. LIBRARY_ROOT set).
+    condition: Callable[[], bool] = field(default=lambda: True)
+    condition_text: str = ""
+
+    def load(self) -> Callable:
+        return import_string(self.function)
+
+    def env_schedule(self) -> str | None:
+        return settings.JOB_SCHEDULE_OVERRIDES.get(self.name)
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job(
+            name="cleanup",
+            description="Delete JobRuns older than JOB_HISTORY_DAYS and expired throttle counters.",
+            function="scheduler.jobs.cleanup_run",
+            default_schedule="0 1 * * *",
+            timeout_seconds=1800,
+        ),
+    )
+}
+
+
+def get_job(name: str) -> Job | None:
+    return JOBS.get(name)
