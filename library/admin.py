@@ -2,11 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Prefetch
 
 from library import naming
 from library.choices import BookStatus
 from library.models import Author, Book, BookAuthor, BookFile, Narrator, Series, SeriesEntry
+from library.selectors.books import AUTHOR_LINKS, author_links_prefetch, relation_list
 from library.services.authors import author_delete, author_set_monitored
 from library.services.books import book_delete, book_set_status
 from library.services.completion import author_recalculate_many, series_recalculate_many
@@ -158,12 +158,11 @@ class BookAdmin(admin.ModelAdmin):
     actions = ("archive", "restore")
 
     def get_queryset(self, request):
-        authors = Prefetch("book_authors", queryset=BookAuthor.objects.select_related("author"))
-        return super().get_queryset(request).prefetch_related(authors)
+        return super().get_queryset(request).prefetch_related(author_links_prefetch())
 
     @admin.display(description="Authors")
     def author_names(self, book):
-        return ", ".join(link.author.name for link in book.book_authors.all())
+        return ", ".join(link.author_name for link in relation_list(book, AUTHOR_LINKS))
 
     def save_related(self, request, form, formsets, change):
         """After the inlines are saved, refresh completeness and the counts of every touched series/author."""

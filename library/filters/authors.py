@@ -5,8 +5,8 @@ from __future__ import annotations
 from django_filters import rest_framework as filters
 
 from library.choices import CompletionStatus
-from library.filters.series import IntegerFilter, StableOrderingFilter
 from library.models import Author
+from mamcrawler.api.filters import IntegerFilter, StableOrderingFilter
 
 
 class AuthorFilterSet(filters.FilterSet):

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from django import forms
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django_filters import rest_framework as filters
 
 from library.choices import BookStatus
 from library.models import Book, BookAuthor, SeriesEntry
-
-
-class IntegerFilter(filters.NumberFilter):
-    """A whole-number filter (django-filter's NumberFilter takes decimals)."""
-
-    field_class = forms.IntegerField
-
-
-class NullsLastOrderingFilter(filters.OrderingFilter):
-    """``ordering=`` with unknown values last in both directions and ``id`` as the tiebreak.
-
-    SQLite and PostgreSQL disagree on where NULLs sort; naming it keeps pages stable.
-    """
-
-    def get_ordering_value(self, param):
-        descending = param.startswith("-")
-        field = F(self.param_map[param.lstrip("-")])
-        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-
-    def filter(self, qs, value):
-        if value in ([], (), {}, "", None):
-            return qs
-        return qs.order_by(*(self.get_ordering_value(param) for param in value), "id")
+from mamcrawler.api.filters import IntegerFilter, StableOrderingFilter
 
 
 class BookFilterSet(filters.FilterSet):
@@ -50,7 +27,7 @@ class BookFilterSet(filters.FilterSet):
     monitored = filters.BooleanFilter(
         method="filter_monitored", label="Has a monitored author or is in a monitored series"
     )
-    ordering = NullsLastOrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("title", "title"),
             ("date_added", "date_added"),

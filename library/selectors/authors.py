@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from library.choices import CompletionStatus
-from library.models import Author, Book, BookAuthor, Series
-
-
-def brief_authors_prefetch() -> Prefetch:
-    """A book's ordered ``book_authors`` with just the names: one query for a page of books."""
-    return Prefetch(
-        "book_authors",
-        queryset=BookAuthor.objects.select_related("author").only("book", "position", "author__id", "author__name"),
-    )
+from library.models import Author, Book, Series
+from library.selectors.books import author_links_prefetch
 
 
 def author_queryset() -> QuerySet[Author]:
@@ -25,7 +18,7 @@ def author_books(*, author: Author) -> QuerySet[Book]:
     return (
         Book.objects.filter(book_authors__author=author)
         .only("id", "title", "status")
-        .prefetch_related(brief_authors_prefetch())
+        .prefetch_related(author_links_prefetch())
         .order_by("title", "id")
     )
 

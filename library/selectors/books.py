@@ -48,14 +48,33 @@ STATS_TOP_LANGUAGES = 20
 STATS_RECENT_DAYS = 30
 
 
-def _author_links_prefetch() -> Prefetch:
+# Each prefetched list: the relation it holds, that relation's model, and how its rows are
+# read. One definition serves the prefetch and ``relation_list``'s fallback query.
+_RELATIONS = {
     # The author's name rides on the link row: no Author instances (their many fields make
     # model construction the dominant cost of a page).
-    return Prefetch(
+    AUTHOR_LINKS: (
         "book_authors",
-        queryset=BookAuthor.objects.annotate(author_name=F("author__name")).order_by("position", "id"),
-        to_attr=AUTHOR_LINKS,
-    )
+        BookAuthor,
+        lambda rows: rows.annotate(author_name=F("author__name")).order_by("position", "id"),
+    ),
+    NARRATORS: ("narrators", Narrator, lambda rows: rows.only("id", "name").order_by("name", "id")),
+    SERIES_ENTRIES: ("series_entries", SeriesEntry, lambda rows: rows.annotate(series_name=F("series__name"))),
+    FILES: ("files", BookFile, lambda rows: rows.order_by("path")),
+}
+
+
+def _prefetch(attribute: str) -> Prefetch:
+    relation, model, shape = _RELATIONS[attribute]
+    return Prefetch(relation, queryset=shape(model.objects.all()), to_attr=attribute)
+
+
+def author_links_prefetch() -> Prefetch:
+    """A book's ordered author links with ``author_name``, in ``AUTHOR_LINKS``: one query a page.
+
+    Every brief ``authors`` list (books, series and author pages, duplicates) reads this.
+    """
+    return _prefetch(AUTHOR_LINKS)
 
 
 def book_relation_prefetches() -> list[Prefetch]:
@@ -63,15 +82,7 @@ def book_relation_prefetches() -> list[Prefetch]:
 
     Link rows carry ``author_name`` / ``series_name``; serialisers read those lists directly.
     """
-    return [
-        _author_links_prefetch(),
-        Prefetch("narrators", queryset=Narrator.objects.only("id", "name").order_by("name", "id"), to_attr=NARRATORS),
-        Prefetch(
-            "series_entries",
-            queryset=SeriesEntry.objects.annotate(series_name=F("series__name")),
-            to_attr=SERIES_ENTRIES,
-        ),
-    ]
+    return [_prefetch(AUTHOR_LINKS), _prefetch(NARRATORS), _prefetch(SERIES_ENTRIES)]
 
 
 def book_list_queryset() -> QuerySet[Book]:
@@ -81,9 +92,7 @@ def book_list_queryset() -> QuerySet[Book]:
 
 def book_detail_queryset() -> QuerySet[Book]:
     """The list queryset plus each book's files."""
-    return book_list_queryset().prefetch_related(
-        Prefetch("files", queryset=BookFile.objects.order_by("path"), to_attr=FILES)
-    )
+    return book_list_queryset().prefetch_related(_prefetch(FILES))
 
 
 def book_get(*, book_id: int) -> Book:
@@ -93,7 +102,7 @@ def book_get(*, book_id: int) -> Book:
 
 def book_in_bulk(*, book_ids) -> dict[int, Book]:
     """Books by id with their authors (two queries), for brief representations."""
-    return Book.objects.prefetch_related(_author_links_prefetch()).in_bulk(book_ids)
+    return Book.objects.prefetch_related(author_links_prefetch()).in_bulk(book_ids)
 
 
 def book_matching(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
@@ -169,13 +178,8 @@ def relation_list(book: Book, attribute: str) -> list:
         return cached
     if not book.pk:
         return []
-    fallback = {
-        AUTHOR_LINKS: lambda: book.book_authors.annotate(author_name=F("author__name")).order_by("position", "id"),
-        NARRATORS: lambda: book.narrators.order_by("name", "id"),
-        SERIES_ENTRIES: lambda: book.series_entries.annotate(series_name=F("series__name")),
-        FILES: lambda: book.files.order_by("path"),
-    }
-    return list(fallback[attribute]())
+    relation, _model, shape = _RELATIONS[attribute]
+    return list(shape(getattr(book, relation).all()))
 
 
 def book_stats() -> dict:

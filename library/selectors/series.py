@@ -7,7 +7,8 @@ from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from library.choices import BookStatus, CompletionStatus
 from library.models import Author, Book, Series, SeriesEntry
 from library.positions import format_position
-from library.selectors.authors import brief_authors_prefetch, series_of_author_q, status_counts
+from library.selectors.authors import series_of_author_q, status_counts
+from library.selectors.books import author_links_prefetch
 from library.services.completion import covered_positions
 
 
@@ -43,7 +44,7 @@ def series_books(*, series: Series) -> QuerySet[Book]:
             series_position_label=F("entry__position_label"),
         )
         .only("id", "title", "status")
-        .prefetch_related(brief_authors_prefetch())
+        .prefetch_related(author_links_prefetch())
         .order_by(
             F("series_position").asc(nulls_last=True),
             F("series_position_end").asc(nulls_first=True),

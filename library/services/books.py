@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -46,21 +47,13 @@ def _source_stamp(source: str) -> dict:
     return {"source": source, "at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def _resolve_authors(values: Sequence[Author | str]) -> list[Author]:
-    resolved: list[Author] = []
+def _resolve_people(values: Sequence[Author | Narrator | str], model, get_or_create) -> list:
+    """``model`` objects for ``values`` (objects, or names created when unknown), first mention kept."""
+    resolved = []
     for value in values:
-        author = value if isinstance(value, Author) else author_get_or_create(name=value)
-        if author not in resolved:
-            resolved.append(author)
-    return resolved
-
-
-def _resolve_narrators(values: Sequence[Narrator | str]) -> list[Narrator]:
-    resolved: list[Narrator] = []
-    for value in values:
-        narrator = value if isinstance(value, Narrator) else narrator_get_or_create(name=value)
-        if narrator not in resolved:
-            resolved.append(narrator)
+        person = value if isinstance(value, model) else get_or_create(name=value)
+        if person not in resolved:
+            resolved.append(person)
     return resolved
 
 
@@ -139,11 +132,11 @@ def _apply(
     touched_series: set[int] = set()
     current_authors = None
     if authors is not None:
-        current_authors = _resolve_authors(authors)
+        current_authors = _resolve_people(authors, Author, author_get_or_create)
         touched_authors = _set_authors(book, current_authors)
         stamps["authors"] = _source_stamp(source)
     if narrators is not None:
-        book.narrators.set(_resolve_narrators(narrators))
+        book.narrators.set(_resolve_people(narrators, Narrator, narrator_get_or_create))
         stamps["narrators"] = _source_stamp(source)
     if current_authors is None:
         current_authors = [link.author for link in book.book_authors.select_related("author")]
@@ -234,42 +227,33 @@ def book_delete(*, book: Book) -> None:
     author_recalculate_many(author_ids=author_ids)
 
 
-def _check_lockable(fields: Sequence[str]) -> None:
+def _set_locked_fields(books: Sequence[Book], fields: Sequence[str], combine: Callable[[set, set], set]) -> int:
+    """Replace each book's ``locked_fields`` by ``combine(locked, fields)``; return how many changed."""
     unknown = sorted(set(fields) - set(LOCKABLE_FIELDS))
     if unknown:
         raise ValueError(f"Fields that cannot be locked: {', '.join(unknown)}.")
+    now = timezone.now()
+    changed = []
+    for book in books:
+        locked = sorted(combine(set(book.locked_fields), set(fields)))
+        if locked != sorted(book.locked_fields):
+            book.locked_fields = locked
+            book.updated_at = now
+            changed.append(book)
+    Book.objects.bulk_update(changed, ["locked_fields", "updated_at"], batch_size=500)
+    return len(changed)
 
 
 @transaction.atomic
 def book_lock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
     """Add ``fields`` to each book's ``locked_fields``; automatic corrections skip them."""
-    _check_lockable(fields)
-    now = timezone.now()
-    changed = []
-    for book in books:
-        merged = sorted(set(book.locked_fields) | set(fields))
-        if merged != sorted(book.locked_fields):
-            book.locked_fields = merged
-            book.updated_at = now
-            changed.append(book)
-    Book.objects.bulk_update(changed, ["locked_fields", "updated_at"], batch_size=500)
-    return len(changed)
+    return _set_locked_fields(books, fields, operator.or_)
 
 
 @transaction.atomic
 def book_unlock_fields(*, books: Sequence[Book], fields: Sequence[str]) -> int:
     """Remove ``fields`` from each book's ``locked_fields``."""
-    _check_lockable(fields)
-    now = timezone.now()
-    changed = []
-    for book in books:
-        remaining = sorted(set(book.locked_fields) - set(fields))
-        if remaining != sorted(book.locked_fields):
-            book.locked_fields = remaining
-            book.updated_at = now
-            changed.append(book)
-    Book.objects.bulk_update(changed, ["locked_fields", "updated_at"], batch_size=500)
-    return len(changed)
+    return _set_locked_fields(books, fields, operator.sub)
 
 
 class BulkAction:

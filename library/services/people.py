@@ -17,20 +17,22 @@ def _get_or_create(model, key: str, defaults: dict, **lookup):
         return model.objects.get(name_key=key, **lookup)
 
 
-def author_get_or_create(*, name: str) -> Author:
-    """The author called ``name`` ("Last, First" accepted), created when unknown."""
+def _person_get_or_create(model, name: str, noun: str):
+    """The ``model`` person called ``name`` ("Last, First" accepted), created when unknown."""
     display = naming.person_name(name)
     if not display:
-        raise ValueError("An author needs a name.")
-    return _get_or_create(Author, naming.name_key(display), {"name": display})
+        raise ValueError(f"{noun} needs a name.")
+    return _get_or_create(model, naming.name_key(display), {"name": display})
+
+
+def author_get_or_create(*, name: str) -> Author:
+    """The author called ``name`` ("Last, First" accepted), created when unknown."""
+    return _person_get_or_create(Author, name, "An author")
 
 
 def narrator_get_or_create(*, name: str) -> Narrator:
     """The narrator called ``name``, created when unknown."""
-    display = naming.person_name(name)
-    if not display:
-        raise ValueError("A narrator needs a name.")
-    return _get_or_create(Narrator, naming.name_key(display), {"name": display})
+    return _person_get_or_create(Narrator, name, "A narrator")
 
 
 def series_get_or_create(*, name: str, author: Author | None = None) -> Series:

@@ -1,6 +1,7 @@
 """The project base viewsets: every resource view inherits from these."""
 
 from rest_framework import mixins, viewsets
+from rest_framework.response import Response
 
 from mamcrawler.api.exceptions import PathValidationError
 from mamcrawler.api.throttling import TieredThrottleMixin
@@ -17,6 +18,13 @@ class BaseViewSet(TieredThrottleMixin, viewsets.GenericViewSet):
     Subclasses declare ``queryset``, ``serializer_class``, ``filterset_class``,
     ``search_fields`` and ``ordering_fields``.
     """
+
+    def paginated_response(self, queryset, serializer_class) -> Response:
+        """One page of ``queryset`` in ``serializer_class``, for list-like ``@action`` routes."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(
+            serializer_class(page, many=True, context=self.get_serializer_context()).data
+        )
 
     def get_object(self):
         """The object named in the path; ``{id}`` must be a positive integer (422 otherwise)."""

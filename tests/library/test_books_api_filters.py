@@ -278,3 +278,8 @@ def test_an_ordering_outside_the_allow_list_is_rejected(viewer_client, value):
     BookFactory()
 
     assert error_locs(viewer_client.get(URL, {"ordering": value})) == [["query", "ordering"]]
+
+
+def test_a_trailing_comma_in_ordering_is_ignored(viewer_client):
+    response = viewer_client.get("/api/v1/books/", {"ordering": "title,"})
+    assert response.status_code == 200

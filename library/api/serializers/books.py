@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from library.api.serializers.nested import BriefSerializer
+from library.api.serializers.nested import BriefSerializer, author_briefs
 from library.choices import COMPLETENESS_FIELDS, LOCKABLE_FIELDS, BookStatus
 from library.models import Author, Book, Narrator, Series
 from library.positions import format_position, parse_position
@@ -115,14 +115,13 @@ class BookSerializer(serializers.ModelSerializer):
         read_only_fields = BOOK_READ_FIELDS
 
     def to_representation(self, book: Book) -> dict:
-        links = selectors.relation_list(book, selectors.AUTHOR_LINKS)
         narrators = selectors.relation_list(book, selectors.NARRATORS)
         entries = selectors.relation_list(book, selectors.SERIES_ENTRIES)
         return {
             "id": book.id,
             "title": book.title,
             "subtitle": book.subtitle,
-            "authors": [{"id": link.author_id, "name": link.author_name} for link in links],
+            "authors": author_briefs(book),
             "narrators": [{"id": narrator.id, "name": narrator.name} for narrator in narrators],
             "series": [
                 {
@@ -196,6 +195,8 @@ class BookIncompleteSerializer(BookSerializer):
         return data
 
 
+# Not the brief book form (``nested.BookSummarySerializer``): duplicates are told apart by
+# identifiers and size, and the duplicates test pins exactly these keys (no ``status``).
 class BookBriefSerializer(serializers.Serializer):
     """The few fields that tell two copies of a book apart."""
 
@@ -210,11 +211,10 @@ class BookBriefSerializer(serializers.Serializer):
     date_added = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, book: Book) -> dict:
-        links = selectors.relation_list(book, selectors.AUTHOR_LINKS)
         return {
             "id": book.id,
             "title": book.title,
-            "authors": [{"id": link.author_id, "name": link.author_name} for link in links],
+            "authors": author_briefs(book),
             "isbn": book.isbn,
             "asin": book.asin,
             "format": book.format,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from library.api.serializers.nested import BriefSerializer
-from library.choices import BookStatus, CompletionStatus
+from library.api.serializers.nested import BookSummarySerializer, BriefSerializer
+from library.choices import CompletionStatus
 from library.models import Author, Book, Series
 from library.positions import format_position
 
@@ -62,22 +62,6 @@ class SeriesInput(serializers.ModelSerializer):
     class Meta:
         model = Series
         fields = ["name", "authors", "total_known", "monitored", *PROVIDER_FIELDS]
-
-
-class BookSummarySerializer(serializers.ModelSerializer):
-    """``{id, title, authors, status}`` of a book; expects ``book_authors`` prefetched with names."""
-
-    authors = serializers.SerializerMethodField()
-    status = serializers.ChoiceField(choices=BookStatus.choices, read_only=True)
-
-    class Meta:
-        model = Book
-        fields = ["id", "title", "authors", "status"]
-        read_only_fields = fields
-
-    @extend_schema_field(BriefSerializer(many=True))
-    def get_authors(self, book: Book) -> list[dict]:
-        return [{"id": link.author_id, "name": link.author.name} for link in book.book_authors.all()]
 
 
 class SeriesBookSerializer(BookSummarySerializer):

@@ -15,7 +15,8 @@ from library.api.serializers.authors import (
     AuthorSerializer,
     FavoritesQuery,
 )
-from library.api.serializers.series import BookSummarySerializer, CompletionSummarySerializer, SeriesSerializer
+from library.api.serializers.nested import BookSummarySerializer
+from library.api.serializers.series import CompletionSummarySerializer, SeriesSerializer
 from library.filters.authors import AuthorFilterSet
 from library.models import Author
 from library.selectors.authors import (
@@ -33,7 +34,7 @@ from library.services.authors import (
     author_update,
 )
 from library.services.completion import author_recalculate
-from mamcrawler.api.exceptions import QueryValidationError
+from mamcrawler.api.filters import validated_query
 from mamcrawler.api.viewsets import ModelViewSet
 
 NAME_TAKEN = OpenApiResponse(description="Another author has this name once normalised (`conflict`).")
@@ -74,10 +75,6 @@ class AuthorViewSet(ModelViewSet):
     def _respond(self, author: Author, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(AuthorSerializer(author, context=self.get_serializer_context()).data, status=status_code)
 
-    def _page(self, queryset, serializer_class) -> Response:
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True).data)
-
     def create(self, request, *args, **kwargs):
         author = author_create(**self._validated(AuthorInput, request.data))
         return self._respond(author, status.HTTP_201_CREATED)
@@ -94,12 +91,12 @@ class AuthorViewSet(ModelViewSet):
     @extend_schema(summary="Books by an author, by title", responses=BookSummarySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
     def books(self, request, pk=None):
-        return self._page(author_books(author=self.get_object()), BookSummarySerializer)
+        return self.paginated_response(author_books(author=self.get_object()), BookSummarySerializer)
 
     @extend_schema(summary="Series by an author", responses=SeriesSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
     def series(self, request, pk=None):
-        return self._page(series_of_author(author=self.get_object()), SeriesSerializer)
+        return self.paginated_response(series_of_author(author=self.get_object()), SeriesSerializer)
 
     @extend_schema(summary="An author's completion and their series'", responses=AuthorCompletionSerializer)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -128,10 +125,8 @@ class AuthorViewSet(ModelViewSet):
     )
     @action(detail=False, methods=["get"], filter_backends=[])
     def favorites(self, request):
-        query = FavoritesQuery(data=request.query_params)
-        if not query.is_valid():
-            raise QueryValidationError(query.errors)
-        return self._page(author_favorites(min_books=query.validated_data["min_books"]), AuthorSerializer)
+        min_books = validated_query(FavoritesQuery, request)["min_books"]
+        return self.paginated_response(author_favorites(min_books=min_books), AuthorSerializer)
 
     @extend_schema(summary="Author counts per completion status", responses=CompletionSummarySerializer)
     @action(detail=False, methods=["get"], url_path="completion-summary", filter_backends=[], pagination_class=None)

@@ -41,7 +41,7 @@ from library.services.books import (
     book_update,
 )
 from mamcrawler.accounts.choices import Role
-from mamcrawler.api.exceptions import QueryValidationError
+from mamcrawler.api.filters import validated_query
 from mamcrawler.api.permissions import has_role
 from mamcrawler.api.viewsets import ModelViewSet
 
@@ -54,14 +54,6 @@ class FormatIsAFilterNegotiation(DefaultContentNegotiation):
     """
 
     settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
-
-
-def _query(serializer_class, request):
-    """Validated query parameters; errors point at ``["query", name]``."""
-    serializer = serializer_class(data=request.query_params)
-    if not serializer.is_valid():
-        raise QueryValidationError(serializer.errors)
-    return serializer.validated_data
 
 
 @extend_schema_view(
@@ -120,7 +112,7 @@ class BookViewSet(ModelViewSet):
         return self._detail(book)
 
     def destroy(self, request, *args, **kwargs):
-        hard = _query(BookDeleteQuery, request)["hard"]
+        hard = validated_query(BookDeleteQuery, request)["hard"]
         if hard and not has_role(request, Role.ADMIN):
             raise PermissionDenied("Only admins may delete books for good.")
         book = self.get_object()
@@ -137,8 +129,8 @@ class BookViewSet(ModelViewSet):
     )
     @action(detail=False, methods=["get"], filter_backends=[], throttle_tier="search")
     def search(self, request):
-        text = _query(BookSearchQuery, request)["q"]
-        return self._page(selectors.book_search(text=text), BookSerializer)
+        text = validated_query(BookSearchQuery, request)["q"]
+        return self.paginated_response(selectors.book_search(text=text), BookSerializer)
 
     @extend_schema(
         summary="Active books below a completeness threshold, with what they miss",
@@ -147,8 +139,8 @@ class BookViewSet(ModelViewSet):
     )
     @action(detail=False, methods=["get"], filter_backends=[])
     def incomplete(self, request):
-        threshold = _query(BookIncompleteQuery, request).get("threshold", settings.INCOMPLETE_THRESHOLD)
-        return self._page(selectors.book_incomplete(threshold=threshold), BookIncompleteSerializer)
+        threshold = validated_query(BookIncompleteQuery, request).get("threshold", settings.INCOMPLETE_THRESHOLD)
+        return self.paginated_response(selectors.book_incomplete(threshold=threshold), BookIncompleteSerializer)
 
     @extend_schema(
         summary="Groups of probable duplicates (same ISBN/ASIN, or close title and same first author)",
@@ -186,23 +178,17 @@ class BookViewSet(ModelViewSet):
     @extend_schema(summary="Lock fields against automatic correction", responses=BookDetailSerializer)
     @action(detail=True, methods=["post"], serializer_class=BookFieldsInput)
     def lock(self, request, pk=None):
-        book = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        book_lock_fields(books=[book], fields=serializer.validated_data["fields"])
-        return self._detail(book)
+        return self._change_locks(request, book_lock_fields)
 
     @extend_schema(summary="Unlock fields", responses=BookDetailSerializer)
     @action(detail=True, methods=["post"], serializer_class=BookFieldsInput)
     def unlock(self, request, pk=None):
+        return self._change_locks(request, book_unlock_fields)
+
+    def _change_locks(self, request, service) -> Response:
+        """``lock``/``unlock``: the book first (404 before 422), then the fields, then ``service``."""
         book = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        book_unlock_fields(books=[book], fields=serializer.validated_data["fields"])
+        service(books=[book], fields=serializer.validated_data["fields"])
         return self._detail(book)
-
-    def _page(self, queryset, serializer_class):
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(
-            serializer_class(page, many=True, context=self.get_serializer_context()).data
-        )

@@ -71,10 +71,6 @@ class SeriesViewSet(ModelViewSet):
         fresh = series_queryset().get(pk=series.pk)
         return Response(SeriesSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
 
-    def _page(self, queryset, serializer_class) -> Response:
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True).data)
-
     def create(self, request, *args, **kwargs):
         series = series_create(**self._validated(request.data))
         return self._respond(series, status.HTTP_201_CREATED)
@@ -91,7 +87,7 @@ class SeriesViewSet(ModelViewSet):
     @extend_schema(summary="Books of a series in reading order", responses=SeriesBookSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
     def books(self, request, pk=None):
-        return self._page(series_books(series=self.get_object()), SeriesBookSerializer)
+        return self.paginated_response(series_books(series=self.get_object()), SeriesBookSerializer)
 
     @extend_schema(summary="Owned and missing positions of a series", responses=SeriesCompletionSerializer)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -121,4 +117,4 @@ class SeriesViewSet(ModelViewSet):
     @extend_schema(summary="Partial and incomplete series, most missing first", responses=SeriesSerializer(many=True))
     @action(detail=False, methods=["get"], filter_backends=[])
     def incomplete(self, request):
-        return self._page(series_incomplete(), SeriesSerializer)
+        return self.paginated_response(series_incomplete(), SeriesSerializer)
