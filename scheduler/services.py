@@ -12,6 +12,7 @@ from django_q.models import Schedule
 from mamcrawler.api.exceptions import Conflict, NotFound
 from scheduler.choices import FINAL_STATUSES, RunStatus
 from scheduler.models import JobRun, JobSetting
+from scheduler.runner import job_enqueue
 from scheduler.schedules import HEARTBEAT_MINUTES, JOBS, Job, get_job
 from scheduler.timing import Timing, parse_timing
 
@@ -117,10 +118,11 @@ def _job(name: str) -> Job:
 def job_update(*, name: str, schedule: str | None = None, enabled: bool | None = None, user=None) -> JobSetting:
     """Change a job's schedule and/or enabled flag and re-sync its django-q2 schedule.
 
-    ``schedule`` must be a cron expression, an interval or ``off``; ``ValueError`` otherwise.
+    ``schedule`` must be a cron expression, an interval or ``off`` (blank: back to the
+    environment's or the declared default); ``ValueError`` otherwise.
     """
     _job(name)
-    if schedule is not None and schedule.strip().lower() != OFF:
+    if schedule is not None and schedule.strip() and schedule.strip().lower() != OFF:
         parse_timing(schedule)
     setting, _ = JobSetting.objects.get_or_create(name=name)
     if schedule is not None:
@@ -136,6 +138,38 @@ def job_update(*, name: str, schedule: str | None = None, enabled: bool | None =
 def job_set_enabled(*, name: str, enabled: bool, user=None) -> JobSetting:
     """Pause (``enabled=False``) or resume a job's schedule."""
     return job_update(name=name, enabled=enabled, user=user)
+
+
+def jobs_enqueue(*, names, trigger: str, user=None) -> tuple[list[JobRun], list[dict]]:
+    """Queue one run of each named job (``job_enqueue``); returns the queued runs and the skipped jobs.
+
+    A name that is not a declared job, or a job already running, is skipped with a reason
+    (``not_declared``, ``running``) instead of failing the others.
+    """
+    queued: list[JobRun] = []
+    skipped: list[dict] = []
+    for name in names:
+        if get_job(name) is None:
+            skipped.append({"job": name, "reason": "not_declared"})
+            continue
+        try:
+            queued.append(job_enqueue(name=name, trigger=trigger, user=user))
+        except Conflict:
+            skipped.append({"job": name, "reason": "running"})
+    return queued, skipped
+
+
+def jobs_run_all(*, trigger: str, user=None) -> tuple[list[JobRun], list[dict]]:
+    """Queue every enabled job that is not running; disabled jobs are skipped (``disabled``)."""
+    settings_by_name = {s.name: s for s in JobSetting.objects.all()}
+    enabled, skipped = [], []
+    for job in JOBS.values():
+        if job_effective(job, settings_by_name.get(job.name)).enabled:
+            enabled.append(job.name)
+        else:
+            skipped.append({"job": job.name, "reason": "disabled"})
+    queued, busy = jobs_enqueue(names=enabled, trigger=trigger, user=user)
+    return queued, skipped + busy
 
 
 @transaction.atomic

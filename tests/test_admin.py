@@ -18,6 +18,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from library.models import Author, Book, BookFile, Series
 from mamcrawler.accounts.models import ApiKey
 from mamcrawler.accounts.services import api_key_create
+from scheduler.models import JobLock, JobRun, JobSetting, WorkerHeartbeat
 from tests.factories import AuthorFactory, BookFactory, NarratorFactory, SeriesEntryFactory, SeriesFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,12 @@ MAKERS = {
     "library.Book": lambda: BookFactory(authors=[AuthorFactory()], narrators=[NarratorFactory()]),
     "library.SeriesEntry": lambda: SeriesEntryFactory(position=1, position_label="1"),
     "library.BookFile": lambda: BookFile.objects.create(book=BookFactory(), path="/audio/x/01.m4b", size_bytes=10),
+    "scheduler.JobRun": lambda: JobRun.objects.create(job="cleanup", trigger="api", task_id=_task(True).id),
+    "scheduler.JobSetting": lambda: JobSetting.objects.create(name="cleanup", schedule="6h"),
+    "scheduler.JobLock": lambda: JobLock.objects.create(
+        name="cleanup", owner="host:1", acquired_at=timezone.now(), expires_at=timezone.now()
+    ),
+    "scheduler.WorkerHeartbeat": lambda: WorkerHeartbeat.objects.create(worker="host", seen_at=timezone.now()),
 }
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 

@@ -13,6 +13,8 @@ EXPECTED = {
     ("/api/v1/auth/token/", "post"): "public",
     ("/api/v1/auth/token/refresh/", "post"): "public",
     ("/api/v1/books/search/", "get"): "search",
+    ("/api/v1/scheduler/run-all/", "post"): "admin",
+    ("/api/v1/scheduler/jobs/(?P<name>[a-z0-9_]+)/run/", "post"): "write",
 }
 
 
