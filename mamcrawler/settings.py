@@ -305,3 +305,9 @@ MAMCRAWLER_ADMIN_USERNAME = env.str("MAMCRAWLER_ADMIN_USERNAME", "admin")
 MAMCRAWLER_ADMIN_PASSWORD = env.str("MAMCRAWLER_ADMIN_PASSWORD", "")
 DUPLICATE_TITLE_THRESHOLD = env.int("DUPLICATE_TITLE_THRESHOLD", 90)
 INCOMPLETE_THRESHOLD = env.int("INCOMPLETE_THRESHOLD", 80)
+
+# --- Integrations (SPEC §2); a blank URL or credential means "not configured" ----------------
+MAM_BASE_URL = env.str("MAM_BASE_URL", "https://www.myanonamouse.net")
+MAM_SESSION_ID = env.str("MAM_SESSION_ID", "")
+QBITTORRENT_URL = env.str("QBITTORRENT_URL", "")
+ABS_URL = env.str("ABS_URL", "")
