@@ -64,7 +64,7 @@ def job_enqueue(*, name: str, trigger: str, user=None, params: dict | None = Non
 
 def _submit(run: JobRun, job: Job) -> None:
     task_id = async_task(
-        "scheduler.runner.job_execute",
+        "scheduler.runner.worker_execute",
         run.pk,
         task_name=f"{job.name}#{run.pk}",
         timeout=job.timeout_seconds,
@@ -116,7 +116,6 @@ def job_execute(run_id: int, progress: Callable[[int, int | None], None] | None 
     run.started_at = timezone.now()
     run.worker = worker_name()
     run.save(update_fields=["status", "started_at", "worker"])
-    heartbeat_beat()
     started = time.monotonic()
     status, error = RunStatus.SUCCEEDED, ""
     try:
@@ -137,6 +136,12 @@ def job_execute(run_id: int, progress: Callable[[int, int | None], None] | None 
         run.log_tail = context.log_tail
         lock_release(name=job.name, run=run)
     return _finish(run, status, error=error)
+
+
+def worker_execute(run_id: int) -> int:
+    """The worker's entry for queued runs: a sign of life, then the run."""
+    heartbeat_beat()
+    return job_execute(run_id).pk
 
 
 def _finish(run: JobRun, status: str, *, error: str = "") -> JobRun:
@@ -171,7 +176,7 @@ def scheduled_entry(name: str) -> int | None:
         logger.info("Scheduled %s skipped: a run is in progress.", name)
         return None
     run = JobRun.objects.create(job=name, trigger=Trigger.SCHEDULE)
-    return job_execute(run.pk).pk
+    return worker_execute(run.pk)
 
 
 def runs_mark_stale() -> int:
@@ -197,7 +202,7 @@ def runs_mark_stale() -> int:
 
 
 def heartbeat_beat() -> None:
-    """Record that a worker on this host is alive (the heartbeat schedule and every run)."""
+    """Record that a worker on this host is alive (worker start, the heartbeat schedule, worker runs)."""
     WorkerHeartbeat.objects.update_or_create(worker=worker_name().split(":")[0], defaults={"seen_at": timezone.now()})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,7 @@ ENTRY = "scheduler.runner.scheduled_entry"
 HEARTBEAT_NAME = "mamcrawler:heartbeat"
 HEARTBEAT_FUNC = "scheduler.runner.heartbeat"
 OFF = "off"
+STALE_NEXT_RUN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,22 @@ def _apply(name: str, func: str, args: str, fields: dict, existing: Schedule | N
         Schedule.objects.create(name=name, func=func, args=args, next_run=_first_run(fields), **fields)
         return "created"
     timing_changed = any(getattr(existing, k) != v for k, v in fields.items() if k != "repeats")
-    changed = timing_changed or existing.func != func or existing.args != args or existing.repeats != fields["repeats"]
+    # django-q2 without catch-up steps an overdue schedule forward one interval at a time;
+    # after a long downtime that loop is long, so a very stale next run starts afresh.
+    stale = existing.next_run is None or existing.next_run < timezone.now() - STALE_NEXT_RUN
+    changed = (
+        timing_changed
+        or stale
+        or existing.func != func
+        or existing.args != args
+        or existing.repeats != fields["repeats"]
+    )
     if not changed:
         return "unchanged"
     for key, value in fields.items():
         setattr(existing, key, value)
     existing.func, existing.args = func, args
-    if timing_changed or existing.next_run is None:
+    if timing_changed or stale:
         existing.next_run = _first_run(fields)
     existing.save()
     return "updated"

@@ -26,6 +26,7 @@ _COMMON = {
 _WRITE = {"400": "Malformed request body.", "422": "The request is not valid (`context.validation_errors`)."}
 _DETAIL = {"404": "No such object."}
 _OPEN_PATHS = ("/api/v1/auth/token/", "/api/v1/auth/token/refresh/")
+_PUBLIC_PREFIXES = ("/health/", "/api/schema/", "/api/docs/", "/api/redoc/")
 
 
 def add_error_responses(result, generator, request, public):
@@ -39,6 +40,8 @@ def add_error_responses(result, generator, request, public):
             errors = dict(_COMMON)
             if path in _OPEN_PATHS:
                 errors.pop("403")
+            if path.startswith(_PUBLIC_PREFIXES):
+                errors = {"429": _COMMON["429"]}
             if method in ("post", "put", "patch"):
                 errors.update(_WRITE)
             if "{" in path:

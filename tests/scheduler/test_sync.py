@@ -86,3 +86,23 @@ def test_schedules_parse_as_interval_or_cron(text, minutes, cron):
 def test_bad_schedules_are_refused(text):
     with pytest.raises(ValueError):
         parse_timing(text)
+
+
+def test_a_schedule_overdue_by_days_starts_afresh_instead_of_replaying():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    schedules_sync()
+    Schedule.objects.filter(name=HEARTBEAT_NAME).update(next_run=timezone.now() - timedelta(days=400))
+    report = schedules_sync()
+    assert HEARTBEAT_NAME in report["updated"]
+    assert Schedule.objects.get(name=HEARTBEAT_NAME).next_run > timezone.now()
+
+
+def test_inline_runs_do_not_pretend_a_worker_is_alive():
+    from scheduler.models import WorkerHeartbeat
+    from scheduler.runner import job_run_now
+
+    job_run_now(name="cleanup", trigger="command")
+    assert not WorkerHeartbeat.objects.exists()
