@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .PHONY: run test setup migrate lint format bench clean help
 
 help:
-	@echo "make run   - set up (venv, install, migrate, admin) and run web server + worker"
+	@echo "make run   - set up (venv, install, migrate, schedules, admin) and run web server + worker"
 	@echo "make test  - set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint  - ruff check + format check"
 
@@ -27,6 +27,7 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
+	$(PY) manage.py sync_schedules
 	$(PY) manage.py ensure_admin
 
 run: setup
