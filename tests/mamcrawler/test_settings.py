@@ -58,3 +58,31 @@ def test_database_url_and_redis_url_switch_backends(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout
     assert "RedisCache" in result.stdout
+
+
+def test_throttle_rates_and_schedules_are_overridable_per_tier_and_job(tmp_path):
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.THROTTLE_RATES, s.JOB_SCHEDULE_OVERRIDES]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("THROTTLE_RATE_", "SCHEDULE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "mamcrawler.settings",
+            "DATA_DIR": str(tmp_path),
+            "MAMCRAWLER_TESTING": "false",
+            "THROTTLE_RATE_SEARCH": "40/minute",
+            "SCHEDULE_GAP_ANALYSIS": "0 3 * * *",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rates, schedules = __import__("json").loads(result.stdout)
+    assert rates["search"] == "40/minute"
+    assert rates["read"] == "60/minute"
+    assert schedules == {"gap_analysis": "0 3 * * *"}

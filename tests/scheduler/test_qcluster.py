@@ -103,6 +103,18 @@ def _stop(process: subprocess.Popen) -> None:
     process.wait(timeout=5)
 
 
+ORPHAN = """
+from datetime import timedelta
+from django.utils import timezone
+from scheduler.models import JobLock, JobRun
+# What a worker killed mid-run leaves behind: a running run and its lock, both long expired.
+then = timezone.now() - timedelta(hours=2)
+run = JobRun.objects.create(job="cleanup", trigger="api", status="running", worker="dead-host:1")
+JobRun.objects.filter(pk=run.pk).update(queued_at=then, started_at=then)
+JobLock.objects.create(name="cleanup", run=run, owner="dead-host:1", acquired_at=then, expires_at=then)
+print(run.pk)
+"""
+
 ENQUEUE = """
 from django.db import transaction
 from scheduler.runner import job_enqueue
@@ -136,7 +148,9 @@ def test_the_cluster_runs_queued_and_scheduled_jobs(cluster_database, tmp_path):
             start_new_session=True,
         )
     try:
-        # (a) a run enqueued through the ORM broker, as the API does, is picked up and succeeds.
+        # (a) a run enqueued through the ORM broker, as the API does, is picked up and succeeds,
+        # although a killed worker left a run of the same job "running" with its lock held.
+        orphan_id = int(_manage(env, "shell", "-v", "0", "-c", ORPHAN).strip().splitlines()[-1])
         run_id = int(_manage(env, "shell", "-v", "0", "-c", ENQUEUE).strip().splitlines()[-1])
         ((status, task_id, worker),) = db.wait_for(
             "the queued run to finish",
@@ -149,6 +163,11 @@ def test_the_cluster_runs_queued_and_scheduled_jobs(cluster_database, tmp_path):
         assert status == "succeeded"
         assert task_id
         assert worker and not worker.endswith(f":{os.getpid()}")
+        ((orphan_status, orphan_error),) = db.rows(
+            "SELECT status, error FROM scheduler_jobrun WHERE id = %s", orphan_id
+        )
+        assert orphan_status == "failed"
+        assert "Worker died" in orphan_error
 
         # (b) the scheduler (every 30 s in django-q2) fires the overdue cleanup schedule ...
         ((scheduled_status,),) = db.wait_for(
