@@ -13,6 +13,7 @@ help:
 	@echo "make run   - set up (venv, install, migrate, schedules, admin) and run web server + worker"
 	@echo "make test  - set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint  - ruff check + format check"
+	@echo "make bench - performance benches (SPEC §12); prints tables, writes bench/results.json"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +46,9 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+bench: $(VENV)/.installed-test
+	$(PY) -m bench.scan
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

@@ -236,6 +236,8 @@ class BookFile(models.Model):
     format = models.CharField(max_length=10, blank=True, default="")
     duration_seconds = models.FloatField(null=True, blank=True)
     bitrate_kbps = models.PositiveIntegerField(null=True, blank=True)
+    codec = models.CharField(max_length=32, blank=True, default="", help_text="As mutagen reports it: aac, mp3, flac…")
+    chapters = models.PositiveIntegerField(null=True, blank=True, help_text="Chapter markers in the file, if read.")
 
     class Meta:
         ordering = ["path"]
@@ -256,15 +258,20 @@ def book_completeness(book: Book) -> int:
     if book.pk:
         authors = bool(book.book_authors.all()) if _prefetched(book, "book_authors") else book.book_authors.exists()
         narrators = bool(book.narrators.all()) if _prefetched(book, "narrators") else book.narrators.exists()
-        entries = list(book.series_entries.all())
+        positions = [entry.position for entry in book.series_entries.all()]
     else:
         authors = narrators = False
-        entries = []
+        positions = []
+    return completeness_score(book, authors=authors, narrators=narrators, positions=positions)
+
+
+def completeness_score(book: Book, *, authors: bool, narrators: bool, positions: list) -> int:
+    """``book_completeness`` for relations known by the caller (``positions``: one per series entry)."""
     filled = [
         _filled(book.title),
         authors,
-        bool(entries),
-        any(entry.position is not None for entry in entries),
+        bool(positions),
+        any(position is not None for position in positions),
         _filled(book.isbn) or _filled(book.asin),
         _filled(book.publisher),
         _filled(book.published_year) or _filled(book.published_date),

@@ -8,6 +8,7 @@ or "off"); a change made through the API or admin (``JobSetting``) wins over bot
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +45,23 @@ JOBS: dict[str, Job] = {
             function="scheduler.jobs.cleanup_run",
             default_schedule="0 1 * * *",
             timeout_seconds=1800,
+        ),
+        Job(
+            name="abs_sync",
+            description="Import Audiobookshelf library items as books and report drift (SPEC §9).",
+            function="library.services.abs_sync.abs_sync_run",
+            default_schedule="1h",
+            timeout_seconds=1800,
+            condition=lambda: bool(settings.ABS_URL and settings.ABS_API_KEY),
+            condition_text="ABS_URL and ABS_API_KEY set",
+        ),
+        Job(
+            name="library_scan",
+            description="Scan LIBRARY_ROOT for audiobooks: create and update books, archive vanished ones (SPEC §9).",
+            function="library.services.scan.library_scan_run",
+            default_schedule="0 2 * * *",
+            condition=lambda: bool(settings.LIBRARY_ROOT) and os.path.isdir(settings.LIBRARY_ROOT),
+            condition_text="LIBRARY_ROOT set and an existing directory",
         ),
     )
 }

@@ -1,6 +1,9 @@
+from django.urls import path
+
 from library.api.views.authors import AuthorViewSet
 from library.api.views.books import BookViewSet
 from library.api.views.series import SeriesViewSet
+from library.api.views.transfer import LibraryExportView, LibraryImportView
 from mamcrawler.api.routers import DefaultRouter
 
 router = DefaultRouter()
@@ -8,4 +11,8 @@ router.register("books", BookViewSet, basename="book")
 router.register("series", SeriesViewSet, basename="series")
 router.register("authors", AuthorViewSet, basename="author")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("library/export/", LibraryExportView.as_view(), name="library-export"),
+    path("library/import/", LibraryImportView.as_view(), name="library-import"),
+]

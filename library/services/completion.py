@@ -12,6 +12,29 @@ from library.choices import BookStatus, CompletionStatus
 from library.models import Author, Series, SeriesEntry
 from library.positions import Position
 
+COUNT_FIELDS = ("books_owned", "books_missing", "completion_percentage", "completion_status")
+
+
+def _counts(row) -> tuple:
+    return tuple(getattr(row, name) for name in COUNT_FIELDS)
+
+
+def _save_counts(model, rows, before: dict[int, tuple]) -> None:
+    """Write the count fields of ``rows`` that changed since ``before``: one UPDATE per distinct set of values.
+
+    Rows mostly share values (one book owned, nothing missing), so this is a few queries where
+    ``bulk_update`` would build a CASE expression per row, which costs seconds for a large scan.
+    """
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for row in rows:
+        values = _counts(row)
+        if values != before.get(row.pk):
+            groups[values].append(row.pk)
+    for values, ids in groups.items():
+        changes = dict(zip(COUNT_FIELDS, values, strict=True))
+        for offset in range(0, len(ids), 500):
+            model.objects.filter(pk__in=ids[offset : offset + 500]).update(**changes)
+
 
 def covered_positions(rows: Iterable[tuple[Decimal | None, Decimal | None]]) -> tuple[set[int], set[Decimal]]:
     """Whole-numbered positions owned by ``(position, position_end)`` rows, and fractional ones.
@@ -45,7 +68,7 @@ def _percentage(owned: int, total: int | None) -> Decimal | None:
 
 
 def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
-    """Recompute counts and completion of the given series: two reads and a bulk update.
+    """Recompute counts and completion of the given series: two reads and an UPDATE per distinct result.
 
     Owned positions are the whole numbers covered by active books' entries: an omnibus
     entry 1-3 owns 1, 2 and 3.  Completion needs ``total_known``; without it the status
@@ -56,14 +79,21 @@ def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
         return 0
     rows: dict[int, list[tuple]] = defaultdict(list)
     books: dict[int, set[int]] = defaultdict(set)
-    entries = SeriesEntry.objects.filter(series_id__in=ids, book__status=BookStatus.ACTIVE).values_list(
-        "series_id", "book_id", "position", "position_end"
+    # The status is checked here, not in SQL: with it in the WHERE clause SQLite walks every
+    # active book and probes the whole id list for each (seconds on a large library).
+    entries = (
+        SeriesEntry.objects.filter(series_id__in=ids)
+        .order_by()
+        .values_list("series_id", "book_id", "position", "position_end", "book__status")
     )
-    for series_id, book_id, start, end in entries:
+    for series_id, book_id, start, end, status in entries:
+        if status != BookStatus.ACTIVE:
+            continue
         books[series_id].add(book_id)
         rows[series_id].append((start, end))
-    updated = []
-    for series in Series.objects.filter(id__in=ids):
+    updated = list(Series.objects.filter(id__in=ids).only("id", "total_known", *COUNT_FIELDS))
+    before = {series.pk: _counts(series) for series in updated}
+    for series in updated:
         owned_positions, _fractional = covered_positions(rows[series.id])
         series.books_owned = len(books[series.id])
         if series.total_known:
@@ -74,10 +104,7 @@ def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
             series.books_missing = 0
             series.completion_percentage = None
         series.completion_status = completion_status_for(series.completion_percentage)
-        updated.append(series)
-    Series.objects.bulk_update(
-        updated, ["books_owned", "books_missing", "completion_percentage", "completion_status"], batch_size=500
-    )
+    _save_counts(Series, updated, before)
     return len(updated)
 
 
@@ -98,6 +125,7 @@ def author_recalculate_many(*, author_ids: Iterable[int]) -> int:
             owned=Count("books", filter=Q(books__status=BookStatus.ACTIVE), distinct=True)
         )
     )
+    before = {author.pk: _counts(author) for author in authors}
     for author in authors:
         author.books_owned = author.owned
         if author.books_known is not None:
@@ -108,9 +136,7 @@ def author_recalculate_many(*, author_ids: Iterable[int]) -> int:
             author.books_missing = 0
             author.completion_percentage = None
         author.completion_status = completion_status_for(author.completion_percentage)
-    Author.objects.bulk_update(
-        authors, ["books_owned", "books_missing", "completion_percentage", "completion_status"], batch_size=500
-    )
+    _save_counts(Author, authors, before)
     return len(authors)
 
 

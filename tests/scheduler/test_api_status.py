@@ -206,7 +206,18 @@ def test_urls_are_redacted(url, shown):
 # --- run-all ----------------------------------------------------------------------------------
 
 
-def test_run_all_queues_every_enabled_job_for_admins(admin_client, admin_user, django_capture_on_commit_callbacks):
+@pytest.fixture
+def only_cleanup(monkeypatch):
+    """The registry reduced to the always-enabled cleanup job (others depend on configuration)."""
+    jobs = {"cleanup": schedules.JOBS["cleanup"]}
+    monkeypatch.setattr(schedules, "JOBS", jobs)
+    monkeypatch.setattr("scheduler.services.JOBS", jobs)
+    return jobs
+
+
+def test_run_all_queues_every_enabled_job_for_admins(
+    admin_client, admin_user, django_capture_on_commit_callbacks, only_cleanup
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"{BASE}run-all/")
 
@@ -219,7 +230,7 @@ def test_run_all_queues_every_enabled_job_for_admins(admin_client, admin_user, d
     assert (run.trigger, run.status) == (Trigger.API, RunStatus.SUCCEEDED)
 
 
-def test_run_all_skips_paused_and_running_jobs(admin_client, monkeypatch):
+def test_run_all_skips_paused_and_running_jobs(admin_client, monkeypatch, only_cleanup):
     extra = schedules.Job("extra", "Extra.", "scheduler.jobs.cleanup_run", "5m", 60)
     monkeypatch.setattr(schedules, "JOBS", {**schedules.JOBS, "extra": extra})
     monkeypatch.setattr("scheduler.services.JOBS", schedules.JOBS)

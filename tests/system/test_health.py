@@ -191,6 +191,7 @@ def test_deep_reports_configured_integrations_without_their_addresses(api_client
     settings.MAM_SESSION_ID = "mam-cookie-value"
     settings.QBITTORRENT_URL = "http://admin:qbit-pw@10.0.0.5:8080"
     settings.ABS_URL = "http://abs.internal:13378"
+    settings.ABS_API_KEY = "abs-secret-key"
 
     response = api_client.get("/health/deep/")
 
@@ -198,7 +199,7 @@ def test_deep_reports_configured_integrations_without_their_addresses(api_client
     for name in ("mam", "qbittorrent", "audiobookshelf"):
         assert body["checks"][name]["state"] == "configured"
     text = response.content.decode()
-    for leak in ("mam-cookie-value", "qbit-pw", "10.0.0.5", "abs.internal"):
+    for leak in ("mam-cookie-value", "qbit-pw", "10.0.0.5", "abs.internal", "abs-secret-key"):
         assert leak not in text
 
 
@@ -256,3 +257,12 @@ def test_each_endpoint_is_in_the_public_tier_without_authentication(path):
 
     assert view.get_throttle_tier() == "public"
     assert view.get_authenticators() == []
+
+
+def test_audiobookshelf_without_an_api_key_is_not_configured(api_client, alive_worker, settings):
+    settings.ABS_URL = "http://abs.internal:13378"
+    settings.ABS_API_KEY = ""
+
+    body = api_client.get("/health/deep/").json()
+
+    assert body["checks"]["audiobookshelf"]["state"] == "not_configured"

@@ -148,7 +148,7 @@ def integration_checks() -> dict[str, dict]:
     declared = {
         "mam": ("MAM_BASE_URL", "MAM_SESSION_ID"),
         "qbittorrent": ("QBITTORRENT_URL",),
-        "audiobookshelf": ("ABS_URL",),
+        "audiobookshelf": ("ABS_URL", "ABS_API_KEY"),
     }
     checks = {}
     for name, variables in declared.items():
