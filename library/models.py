@@ -284,3 +284,13 @@ def completeness_score(book: Book, *, authors: bool, narrators: bool, positions:
 
 def _prefetched(instance, name: str) -> bool:
     return name in getattr(instance, "_prefetched_objects_cache", {})
+
+
+# Gaps and metadata history live in their own modules; Django finds them through this one.
+from library.models_gaps import GapReason, GapStatus, MissingBook  # noqa: E402, F401
+from library.models_metadata import (  # noqa: E402, F401
+    CorrectionSource,
+    MetadataCorrection,
+    ProviderCache,
+    ProviderState,
+)
