@@ -294,14 +294,32 @@ def test_it_lists_books_in_the_documented_shape(viewer_client):
 def test_retrieve_adds_the_files(viewer_client):
     book = BookFactory()
     BookFile.objects.create(book=book, path="/lib/b/02.mp3", size_bytes=20, format="mp3", duration_seconds=1.5)
-    BookFile.objects.create(book=book, path="/lib/b/01.mp3", size_bytes=10, format="mp3", bitrate_kbps=64)
+    BookFile.objects.create(
+        book=book, path="/lib/b/01.mp3", size_bytes=10, format="mp3", bitrate_kbps=64, codec="mp3", chapters=3
+    )
 
     body = viewer_client.get(detail(book.id)).json()
 
     assert set(body) == READ_FIELDS | {"files"}
     assert body["files"] == [
-        {"path": "/lib/b/01.mp3", "size_bytes": 10, "format": "mp3", "duration_seconds": None, "bitrate_kbps": 64},
-        {"path": "/lib/b/02.mp3", "size_bytes": 20, "format": "mp3", "duration_seconds": 1.5, "bitrate_kbps": None},
+        {
+            "path": "/lib/b/01.mp3",
+            "size_bytes": 10,
+            "format": "mp3",
+            "duration_seconds": None,
+            "bitrate_kbps": 64,
+            "codec": "mp3",
+            "chapters": 3,
+        },
+        {
+            "path": "/lib/b/02.mp3",
+            "size_bytes": 20,
+            "format": "mp3",
+            "duration_seconds": 1.5,
+            "bitrate_kbps": None,
+            "codec": "",
+            "chapters": None,
+        },
     ]
 
 

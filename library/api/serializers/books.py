@@ -67,6 +67,8 @@ class BookFileSerializer(serializers.Serializer):
     format = serializers.CharField(read_only=True)
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
     bitrate_kbps = serializers.IntegerField(read_only=True, allow_null=True)
+    codec = serializers.CharField(read_only=True)
+    chapters = serializers.IntegerField(read_only=True, allow_null=True)
 
 
 BOOK_READ_FIELDS = (
@@ -172,6 +174,8 @@ class BookDetailSerializer(BookSerializer):
                 "format": file.format,
                 "duration_seconds": file.duration_seconds,
                 "bitrate_kbps": file.bitrate_kbps,
+                "codec": file.codec,
+                "chapters": file.chapters,
             }
             for file in selectors.relation_list(book, selectors.FILES)
         ]
