@@ -49,6 +49,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) -m bench.scan
+	$(PY) -m bench.gaps
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

@@ -3,13 +3,14 @@
 from django import forms
 from django.contrib import admin, messages
 
-from library import naming
+from library import admin_metadata, naming  # noqa: F401 - admin_metadata registers its models
 from library.choices import BookStatus
 from library.models import Author, Book, BookAuthor, BookFile, Narrator, Series, SeriesEntry
 from library.selectors.books import AUTHOR_LINKS, author_links_prefetch, relation_list
 from library.services.authors import author_delete, author_set_monitored
 from library.services.books import book_delete, book_set_status
 from library.services.completion import author_recalculate_many, series_recalculate_many
+from library.services.metadata_history import book_record_edit, book_snapshot
 from library.services.series import series_delete, series_set_monitored
 
 COMPLETION_FIELDS = ("books_owned", "books_missing", "completion_percentage", "completion_status")
@@ -164,8 +165,13 @@ class BookAdmin(admin.ModelAdmin):
     def author_names(self, book):
         return ", ".join(link.author_name for link in relation_list(book, AUTHOR_LINKS))
 
+    def save_model(self, request, obj, form, change):
+        # What the book looked like before this edit, so the edit lands in its metadata history.
+        request._book_before = book_snapshot(Book.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
-        """After the inlines are saved, refresh completeness and the counts of every touched series/author."""
+        """After the inlines are saved: record the edit as corrections, refresh completeness and counts."""
         book = form.instance
         series_ids = set(SeriesEntry.objects.filter(book=book).values_list("series_id", flat=True))
         author_ids = set(BookAuthor.objects.filter(book=book).values_list("author_id", flat=True))
@@ -173,6 +179,7 @@ class BookAdmin(admin.ModelAdmin):
         series_ids |= set(SeriesEntry.objects.filter(book=book).values_list("series_id", flat=True))
         author_ids |= set(BookAuthor.objects.filter(book=book).values_list("author_id", flat=True))
         book.save(update_fields=["metadata_completeness"])
+        book_record_edit(book=book, before=getattr(request, "_book_before", {}), user=request.user)
         series_recalculate_many(series_ids=series_ids)
         author_recalculate_many(author_ids=author_ids)
 
@@ -229,3 +236,7 @@ class BookFileAdmin(admin.ModelAdmin):
     search_fields = ("path", "book__title")
     list_select_related = ("book",)
     autocomplete_fields = ("book",)
+
+
+# Gaps: their own admin, and a section of the series page (needs SeriesAdmin above).
+from library import admin_gaps  # noqa: E402, F401

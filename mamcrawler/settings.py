@@ -306,6 +306,19 @@ MAMCRAWLER_ADMIN_PASSWORD = env.str("MAMCRAWLER_ADMIN_PASSWORD", "")
 DUPLICATE_TITLE_THRESHOLD = env.int("DUPLICATE_TITLE_THRESHOLD", 90)
 INCOMPLETE_THRESHOLD = env.int("INCOMPLETE_THRESHOLD", 80)
 
+# --- Gap analysis (SPEC §7.3) ----------------------------------------------------------------
+GAPS_IGNORE_FRACTIONAL = env.bool("GAPS_IGNORE_FRACTIONAL", False)  # novellas at x.5 are not gaps
+GAPS_SKIP_UNRELEASED = env.bool("GAPS_SKIP_UNRELEASED", True)  # a future publication date is not a gap
+GAPS_INTEGER_HOLES = env.bool("GAPS_INTEGER_HOLES", True)  # own 1, 2, 4 → 3 is a gap
+GAPS_LANGUAGES = env.list("GAPS_LANGUAGES", [])  # e.g. "en,de"; empty = any language
+GAPS_RECHECK_DAYS = env.int("GAPS_RECHECK_DAYS", 7)  # unchanged series/authors are re-analysed after this
+AUTHOR_TITLE_MATCH = env.int("AUTHOR_TITLE_MATCH", 90)  # rapidfuzz score for "the same title"
+
+# --- Metadata correction (SPEC §7.2) --------------------------------------------------------
+METADATA_MATCH_THRESHOLD = env.int("METADATA_MATCH_THRESHOLD", 85)  # title and author similarity (0-100)
+METADATA_REFRESH_LIMIT = env.int("METADATA_REFRESH_LIMIT", 200)  # books per metadata_refresh run
+METADATA_RUNTIME_TOLERANCE = env.float("METADATA_RUNTIME_TOLERANCE", 0.05)  # runtimes may differ this much
+
 # --- Integrations (SPEC §2); a blank URL or credential means "not configured" ----------------
 MAM_BASE_URL = env.str("MAM_BASE_URL", "https://www.myanonamouse.net")
 MAM_SESSION_ID = env.str("MAM_SESSION_ID", "")
@@ -316,3 +329,23 @@ ABS_TIMEOUT = env.float("ABS_TIMEOUT", 15.0)
 ABS_RETRIES = env.int("ABS_RETRIES", 3)
 ABS_PAGE_SIZE = env.int("ABS_PAGE_SIZE", 100)
 ABS_PUSH_METADATA = env.bool("ABS_PUSH_METADATA", False)
+
+# --- Metadata providers (SPEC §7.1); a blank URL (or Hardcover without a token) is skipped --------
+METADATA_PROVIDER_NAMES = ("audnexus", "hardcover", "openlibrary", "googlebooks")
+METADATA_PROVIDERS = [name.lower() for name in env.list("METADATA_PROVIDERS", list(METADATA_PROVIDER_NAMES))]
+if unknown := sorted(set(METADATA_PROVIDERS) - set(METADATA_PROVIDER_NAMES)):
+    raise ImproperlyConfigured(
+        f"METADATA_PROVIDERS: unknown provider(s) {', '.join(unknown)}; known: {', '.join(METADATA_PROVIDER_NAMES)}."
+    )
+OPENLIBRARY_URL = env.str("OPENLIBRARY_URL", "https://openlibrary.org")
+GOOGLE_BOOKS_URL = env.str("GOOGLE_BOOKS_URL", "https://www.googleapis.com")
+GOOGLE_BOOKS_API_KEY = env.str("GOOGLE_BOOKS_API_KEY", "")
+HARDCOVER_URL = env.str("HARDCOVER_URL", "https://api.hardcover.app/v1/graphql")
+HARDCOVER_TOKEN = env.str("HARDCOVER_TOKEN", "")
+AUDNEXUS_URL = env.str("AUDNEXUS_URL", "https://api.audnex.us")
+PROVIDER_TIMEOUT = env.float("PROVIDER_TIMEOUT", 10.0)
+PROVIDER_RETRIES = env.int("PROVIDER_RETRIES", 2)
+PROVIDER_RETRY_BASE_SECONDS = env.float("PROVIDER_RETRY_BASE_SECONDS", 0.5)
+PROVIDER_CACHE_DAYS = env.int("PROVIDER_CACHE_DAYS", 30)
+CIRCUIT_FAILURES = env.int("CIRCUIT_FAILURES", 5)
+CIRCUIT_COOLDOWN = env.int("CIRCUIT_COOLDOWN", 300)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 
+from library.providers.registry import provider_cache_cleanup
 from scheduler.choices import FINAL_STATUSES
 from scheduler.context import JobContext
 from scheduler.models import JobRun
@@ -16,7 +17,8 @@ BATCH = 1000
 
 
 def cleanup_run(*, job: JobContext) -> dict:
-    """Delete finished JobRuns older than ``JOB_HISTORY_DAYS`` (in batches) and expired counters."""
+    """Delete finished JobRuns older than ``JOB_HISTORY_DAYS`` (in batches), expired counters and
+    expired provider cache rows."""
     cutoff = timezone.now() - timedelta(days=settings.JOB_HISTORY_DAYS)
     old = JobRun.objects.filter(queued_at__lt=cutoff, status__in=FINAL_STATUSES).exclude(pk=job.run.pk)
     total = old.count()
@@ -34,4 +36,12 @@ def cleanup_run(*, job: JobContext) -> dict:
     purged = counters.purge_expired() if hasattr(counters, "purge_expired") else 0
     if purged:
         job.log("Deleted %d expired throttle counters.", purged)
-    return {"job_runs_deleted": deleted, "cutoff": cutoff.isoformat(), "counters_purged": purged}
+    cache_deleted = provider_cache_cleanup()
+    if cache_deleted:
+        job.log("Deleted %d expired provider cache entries.", cache_deleted)
+    return {
+        "job_runs_deleted": deleted,
+        "cutoff": cutoff.isoformat(),
+        "counters_purged": purged,
+        "provider_cache_deleted": cache_deleted,
+    }

@@ -63,6 +63,18 @@ JOBS: dict[str, Job] = {
             condition=lambda: bool(settings.LIBRARY_ROOT) and os.path.isdir(settings.LIBRARY_ROOT),
             condition_text="LIBRARY_ROOT set and an existing directory",
         ),
+        Job(
+            name="gap_analysis",
+            description="Find gaps in series and unowned books of monitored authors; resolve owned ones (SPEC §7.3).",
+            function="library.services.gaps.gap_analysis_run",
+            default_schedule="0 3 * * *",
+        ),
+        Job(
+            name="metadata_refresh",
+            description="Correct the metadata of the least recently checked books from the providers (SPEC §7.2).",
+            function="library.services.metadata.metadata_refresh_run",
+            default_schedule="0 4 * * *",
+        ),
     )
 }
 

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from mamcrawler.api.exceptions import Conflict, NotFound
+from scheduler import schedules
 from scheduler.choices import FINAL_STATUSES, RunStatus
 from scheduler.models import JobRun, JobSetting
 from scheduler.runner import job_enqueue
-from scheduler.schedules import HEARTBEAT_MINUTES, JOBS, Job, get_job
+from scheduler.schedules import HEARTBEAT_MINUTES, Job, get_job
 from scheduler.timing import Timing, parse_timing
 
 logger = logging.getLogger("mamcrawler.scheduler")
@@ -100,8 +101,10 @@ def schedules_sync() -> dict[str, list[str]]:
     """
     report: dict[str, list[str]] = {"created": [], "updated": [], "deleted": [], "unchanged": []}
     settings_by_name = {s.name: s for s in JobSetting.objects.all()}
-    existing = {s.name: s for s in Schedule.objects.select_for_update().filter(name__in=[*JOBS, HEARTBEAT_NAME])}
-    for job in JOBS.values():
+    existing = {
+        s.name: s for s in Schedule.objects.select_for_update().filter(name__in=[*schedules.JOBS, HEARTBEAT_NAME])
+    }
+    for job in schedules.JOBS.values():
         effective = job_effective(job, settings_by_name.get(job.name))
         timing = effective.timing or parse_timing(job.default_schedule)
         outcome = _apply(
@@ -110,7 +113,7 @@ def schedules_sync() -> dict[str, list[str]]:
         report[outcome].append(job.name)
     heartbeat = _desired(Timing(text=f"{HEARTBEAT_MINUTES}m", minutes=HEARTBEAT_MINUTES), True)
     report[_apply(HEARTBEAT_NAME, HEARTBEAT_FUNC, "()", heartbeat, existing.get(HEARTBEAT_NAME))].append(HEARTBEAT_NAME)
-    orphans = Schedule.objects.filter(func=ENTRY).exclude(name__in=list(JOBS))
+    orphans = Schedule.objects.filter(func=ENTRY).exclude(name__in=list(schedules.JOBS))
     report["deleted"] = sorted(orphans.values_list("name", flat=True))
     orphans.delete()
     if report["created"] or report["updated"] or report["deleted"]:
@@ -174,7 +177,7 @@ def jobs_run_all(*, trigger: str, user=None) -> tuple[list[JobRun], list[dict]]:
     """Queue every enabled job that is not running; disabled jobs are skipped (``disabled``)."""
     settings_by_name = {s.name: s for s in JobSetting.objects.all()}
     enabled, skipped = [], []
-    for job in JOBS.values():
+    for job in schedules.JOBS.values():
         if job_effective(job, settings_by_name.get(job.name)).enabled:
             enabled.append(job.name)
         else:

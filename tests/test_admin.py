@@ -15,7 +15,16 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from library.models import Author, Book, BookFile, Series
+from library.models import (
+    Author,
+    Book,
+    BookFile,
+    MetadataCorrection,
+    MissingBook,
+    ProviderCache,
+    ProviderState,
+    Series,
+)
 from mamcrawler.accounts.models import ApiKey
 from mamcrawler.accounts.services import api_key_create
 from scheduler.models import JobLock, JobRun, JobSetting, WorkerHeartbeat
@@ -54,6 +63,22 @@ MAKERS = {
     "library.Book": lambda: BookFactory(authors=[AuthorFactory()], narrators=[NarratorFactory()]),
     "library.SeriesEntry": lambda: SeriesEntryFactory(position=1, position_label="1"),
     "library.BookFile": lambda: BookFile.objects.create(book=BookFactory(), path="/audio/x/01.m4b", size_bytes=10),
+    "library.MetadataCorrection": lambda: MetadataCorrection.objects.create(
+        book=BookFactory(), field="publisher", old_value="", new_value="Tor", source="openlibrary"
+    ),
+    "library.ProviderCache": lambda: ProviderCache.objects.create(
+        provider="openlibrary", key="isbn:1", payload={}, fetched_at=timezone.now(), expires_at=timezone.now()
+    ),
+    "library.ProviderState": lambda: ProviderState.objects.create(provider="openlibrary", requests=3, failures=1),
+    "library.MissingBook": lambda: MissingBook.objects.create(
+        title="Book Three",
+        title_key="book three",
+        reason="series_gap",
+        series=SeriesFactory(),
+        position=3,
+        position_label="3",
+        last_seen=timezone.now(),
+    ),
     "scheduler.JobRun": lambda: JobRun.objects.create(job="cleanup", trigger="api", task_id=_task(True).id),
     "scheduler.JobSetting": lambda: JobSetting.objects.create(name="cleanup", schedule="6h"),
     "scheduler.JobLock": lambda: JobLock.objects.create(

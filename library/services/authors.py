@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from library import naming
-from library.models import Author, BookAuthor, Series
+from library.models import Author, BookAuthor, GapReason, MissingBook, Series
 from library.services.completion import author_recalculate, author_recalculate_many, series_recalculate_many
 from mamcrawler.api.exceptions import Conflict
 
@@ -202,6 +202,34 @@ def _move_series(target: Author, source_ids: list[int]) -> tuple[int, int, set[i
     return len(moved), merged, touched
 
 
+def _move_gaps(target: Author, source_ids: list[int]) -> int:
+    """Hand the sources' gaps to ``target``; a title ``target`` already misses is kept once."""
+    taken = set(
+        MissingBook.objects.filter(primary_author=target)
+        .exclude(reason=GapReason.SERIES_GAP)
+        .values_list("title_key", flat=True)
+    )
+    moved = 0
+    for gap in MissingBook.objects.filter(primary_author_id__in=source_ids).order_by("id"):
+        if gap.reason != GapReason.SERIES_GAP and gap.title_key in taken:
+            gap.delete()
+            continue
+        taken.add(gap.title_key)
+        MissingBook.objects.filter(pk=gap.pk).update(primary_author=target)
+        moved += 1
+    through = MissingBook.authors.through
+    credited = set(through.objects.filter(author_id=target.id).values_list("missingbook_id", flat=True))
+    links = through.objects.filter(author_id__in=source_ids)
+    through.objects.bulk_create(
+        [
+            through(missingbook_id=gap_id, author_id=target.id)
+            for gap_id in set(links.values_list("missingbook_id", flat=True)) - credited
+        ]
+    )
+    links.delete()
+    return moved
+
+
 @transaction.atomic
 def author_merge(*, target: Author, sources: Sequence[Author]) -> MergeResult:
     """Merge duplicate ``sources`` into ``target`` and delete the sources.
@@ -217,7 +245,10 @@ def author_merge(*, target: Author, sources: Sequence[Author]) -> MergeResult:
       sources; ``target`` is monitored when any of them was;
     - cached counts of ``target`` and the touched series are recalculated.
 
-    Gaps (MissingBook) and the audit-log record join this merge when those models exist.
+    - the sources' gaps pass to ``target`` (an author gap for a title ``target`` already
+      misses is dropped as a duplicate).
+
+    The audit-log record joins this merge when that model exists.
     ``books_moved`` counts the distinct books that were credited to a source, ``series_moved``
     the surviving series that gained ``target`` and ``series_merged`` the folded-in ones.
     """
@@ -230,6 +261,7 @@ def author_merge(*, target: Author, sources: Sequence[Author]) -> MergeResult:
 
     books_moved = _move_book_links(target, source_ids)
     series_moved, series_merged, touched_series = _move_series(target, source_ids)
+    _move_gaps(target, source_ids)
 
     for field in PROVIDER_FIELDS:
         if not getattr(target, field):

@@ -13,6 +13,7 @@ from library.choices import LOCKABLE_FIELDS, BookStatus
 from library.models import Author, Book, BookAuthor, Narrator, Series, SeriesEntry
 from library.positions import Position, parse_position
 from library.services.completion import author_recalculate_many, series_recalculate_many
+from library.services.metadata_history import RELATIONS, History, corrections_write, relation_values, stamp
 from library.services.people import author_get_or_create, narrator_get_or_create, series_get_or_create
 
 SCALAR_FIELDS = (
@@ -43,8 +44,11 @@ class SeriesRef:
     position: Position
 
 
+MANUAL = "manual"
+
+
 def _source_stamp(source: str) -> dict:
-    return {"source": source, "at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return stamp(source)
 
 
 def _resolve_people(values: Sequence[Author | Narrator | str], model, get_or_create) -> list:
@@ -116,16 +120,25 @@ def _apply(
     series: Sequence[SeriesRef] | None,
     source: str,
     creating: bool,
+    history: History | None = None,
 ) -> Book:
+    confidence = history.confidence if history is not None else None
     stamps = {}
+    before = {}  # what the changed fields held, for the history
     for name, value in fields.items():
         if name not in SCALAR_FIELDS:
             raise ValueError(f"Unknown book field {name!r}.")
-        if creating or getattr(book, name) != value:
-            stamps[name] = _source_stamp(source)
+        current = getattr(book, name)
+        if creating or current != value:
+            stamps[name] = stamp(source, confidence=confidence)
+            if not creating:
+                before[name] = current
         setattr(book, name, value)
     if not book.abs_id:
         book.abs_id = None
+    passed = [name for name, value in zip(RELATIONS, (authors, narrators, series), strict=True) if value is not None]
+    if history is not None and not creating:
+        before.update(relation_values(book, passed))
     book.save()
 
     touched_authors: set[int] = set()
@@ -134,15 +147,15 @@ def _apply(
     if authors is not None:
         current_authors = _resolve_people(authors, Author, author_get_or_create)
         touched_authors = _set_authors(book, current_authors)
-        stamps["authors"] = _source_stamp(source)
+        stamps["authors"] = stamp(source, confidence=confidence)
     if narrators is not None:
         book.narrators.set(_resolve_people(narrators, Narrator, narrator_get_or_create))
-        stamps["narrators"] = _source_stamp(source)
+        stamps["narrators"] = stamp(source, confidence=confidence)
     if current_authors is None:
         current_authors = [link.author for link in book.book_authors.select_related("author")]
     if series is not None:
         touched_series = _set_series(book, series, current_authors[0] if current_authors else None)
-        stamps["series"] = _source_stamp(source)
+        stamps["series"] = stamp(source, confidence=confidence)
     if authors is not None or series is not None:
         _link_series_authors(set(book.series_entries.values_list("series_id", flat=True)), current_authors)
     if "status" in fields:
@@ -151,6 +164,10 @@ def _apply(
 
     book.metadata_sources = {**book.metadata_sources, **stamps}
     book.save(update_fields=["metadata_sources"])
+    if history is not None:
+        after = {name: getattr(book, name) for name in fields if name in stamps}
+        after.update(relation_values(book, passed))
+        corrections_write(book=book, before=before, after=after, source=source, history=history)
     series_recalculate_many(series_ids=touched_series)
     author_recalculate_many(author_ids=touched_authors)
     return book
@@ -163,15 +180,27 @@ def book_create(
     authors: Sequence[Author | str] = (),
     narrators: Sequence[Narrator | str] = (),
     series: Sequence[SeriesRef] = (),
-    source: str = "manual",
+    source: str = MANUAL,
+    user=None,
+    history: History | None = None,
 ) -> Book:
     """Create a book with its authors, narrators and series entries.
 
     Unknown author, narrator and series names are created.  Updates the cached counts
     of the touched series and authors and records ``source`` for every filled field.
+    A person's book (source ``manual``, ``user``) or a write with a ``history`` also gets
+    a MetadataCorrection per filled field.
     """
+    history = _history(source, user, history, reason="created")
     return _apply(
-        Book(), fields=fields, authors=authors, narrators=narrators, series=series, source=source, creating=True
+        Book(),
+        fields=fields,
+        authors=authors,
+        narrators=narrators,
+        series=series,
+        source=source,
+        creating=True,
+        history=history,
     )
 
 
@@ -183,12 +212,33 @@ def book_update(
     authors: Sequence[Author | str] | None = None,
     narrators: Sequence[Narrator | str] | None = None,
     series: Sequence[SeriesRef] | None = None,
-    source: str = "manual",
+    source: str = MANUAL,
+    user=None,
+    history: History | None = None,
 ) -> Book:
-    """Change the given fields and, when passed, replace authors, narrators or series."""
+    """Change the given fields and, when passed, replace authors, narrators or series.
+
+    A person's edit (source ``manual``, made by ``user``) or a write with a ``history``
+    (automatic corrections, reverts) writes a MetadataCorrection per changed field.
+    """
+    history = _history(source, user, history, reason="edited")
     return _apply(
-        book, fields=fields, authors=authors, narrators=narrators, series=series, source=source, creating=False
+        book,
+        fields=fields,
+        authors=authors,
+        narrators=narrators,
+        series=series,
+        source=source,
+        creating=False,
+        history=history,
     )
+
+
+def _history(source: str, user, history: History | None, *, reason: str) -> History | None:
+    """The history of a write: the one given, a person's edit for source ``manual``, else none."""
+    if history is None and source == MANUAL:
+        return History(user=user, reason=reason)
+    return history
 
 
 def series_ref(series: Series | str, label) -> SeriesRef:

@@ -1,4 +1,9 @@
-"""Owned/missing counts and completion for series and authors (cached on the rows)."""
+"""Owned/missing counts and completion for series and authors (cached on the rows).
+
+Once gap analysis has looked at a series or author, its missing count is its gaps
+(``MissingBook`` rows that are neither completed nor ignored) rather than arithmetic on
+the known total: gaps know about novellas, unpublished books and integer holes.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from library.choices import BookStatus, CompletionStatus
-from library.models import Author, Series, SeriesEntry
+from library.models import Author, MissingBook, Series, SeriesEntry
+from library.models_gaps import GapReason, GapStatus
 from library.positions import Position
 
 COUNT_FIELDS = ("books_owned", "books_missing", "completion_percentage", "completion_status")
+# Gaps in these states are not missing books: owned now, or deliberately not wanted.
+CLOSED_GAP_STATUSES = (GapStatus.COMPLETED, GapStatus.IGNORED)
 
 
 def _counts(row) -> tuple:
@@ -67,12 +75,22 @@ def _percentage(owned: int, total: int | None) -> Decimal | None:
     return min(Decimal(100), (Decimal(100) * owned / total).quantize(Decimal("0.01")))
 
 
+def _missing_gaps(owner: str, ids: Iterable[int], *, reasons=None) -> dict[int, int]:
+    """One query: missing gaps (not completed, not ignored) per ``owner`` id."""
+    rows = MissingBook.objects.filter(**{f"{owner}__in": list(ids)}).exclude(status__in=CLOSED_GAP_STATUSES)
+    if reasons is not None:
+        rows = rows.filter(reason__in=reasons)
+    return dict(rows.order_by().values_list(owner).annotate(missing=Count("id")).values_list(owner, "missing"))
+
+
 def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
-    """Recompute counts and completion of the given series: two reads and an UPDATE per distinct result.
+    """Recompute counts and completion of the given series: two or three reads and an UPDATE per distinct result.
 
     Owned positions are the whole numbers covered by active books' entries: an omnibus
     entry 1-3 owns 1, 2 and 3.  Completion needs ``total_known``; without it the status
-    is ``unknown``.  Returns how many series were updated.
+    is ``unknown``.  Missing books are ``total_known`` minus the owned positions in range,
+    or, once gap analysis has checked the series (``last_checked``), its open series gaps.
+    Returns how many series were updated.
     """
     ids = set(series_ids)
     if not ids:
@@ -91,8 +109,10 @@ def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
             continue
         books[series_id].add(book_id)
         rows[series_id].append((start, end))
-    updated = list(Series.objects.filter(id__in=ids).only("id", "total_known", *COUNT_FIELDS))
+    updated = list(Series.objects.filter(id__in=ids).only("id", "total_known", "last_checked", *COUNT_FIELDS))
     before = {series.pk: _counts(series) for series in updated}
+    analysed = [series.id for series in updated if series.last_checked is not None]
+    missing_gaps = _missing_gaps("series_id", analysed, reasons=[GapReason.SERIES_GAP]) if analysed else {}
     for series in updated:
         owned_positions, _fractional = covered_positions(rows[series.id])
         series.books_owned = len(books[series.id])
@@ -103,6 +123,8 @@ def series_recalculate_many(*, series_ids: Iterable[int]) -> int:
         else:
             series.books_missing = 0
             series.completion_percentage = None
+        if series.last_checked is not None:
+            series.books_missing = missing_gaps.get(series.id, 0)
         series.completion_status = completion_status_for(series.completion_percentage)
     _save_counts(Series, updated, before)
     return len(updated)
@@ -116,7 +138,13 @@ def series_recalculate(*, series: Series) -> Series:
 
 
 def author_recalculate_many(*, author_ids: Iterable[int]) -> int:
-    """Recompute owned/missing/completion for the given authors from their active books."""
+    """Recompute owned/missing/completion for the given authors from their active books.
+
+    Once the author has gaps or gap analysis has checked them (``last_checked``), missing
+    books are their gaps that are neither completed nor ignored (series, author and
+    wishlist gaps naming them as primary author) and completion is owned ÷ (owned +
+    missing); otherwise missing is ``books_known`` minus owned.
+    """
     ids = set(author_ids)
     if not ids:
         return 0
@@ -126,9 +154,21 @@ def author_recalculate_many(*, author_ids: Iterable[int]) -> int:
         )
     )
     before = {author.pk: _counts(author) for author in authors}
+    # Every gap naming the author (any status) says gaps decide; the open ones are missing.
+    gaps = dict(
+        MissingBook.objects.filter(primary_author_id__in=ids)
+        .order_by()
+        .values_list("primary_author_id")
+        .annotate(missing=Count("id", filter=~Q(status__in=CLOSED_GAP_STATUSES)))
+        .values_list("primary_author_id", "missing")
+    )
     for author in authors:
         author.books_owned = author.owned
-        if author.books_known is not None:
+        if author.last_checked is not None or author.id in gaps:
+            missing = gaps.get(author.id, 0)
+            author.books_missing = missing
+            author.completion_percentage = _percentage(author.owned, author.owned + missing)
+        elif author.books_known is not None:
             known = max(author.books_known, author.owned)
             author.books_missing = known - author.owned
             author.completion_percentage = _percentage(author.owned, known)

@@ -166,3 +166,33 @@ def test_a_failed_merge_changes_nothing(brandon, initials, monkeypatch):
         author_merge(target=brandon, sources=[initials])
     assert Author.objects.filter(id=initials.id).exists()
     assert authors_of(book) == ["B. Sanderson"]
+
+
+def test_merge_moves_gaps_and_drops_duplicate_author_gaps():
+    from django.utils import timezone
+
+    from library.models import MissingBook
+    from library.services.authors import author_merge
+    from tests.factories import AuthorFactory
+
+    target = AuthorFactory(name="Brandon Sanderson")
+    source = AuthorFactory(name="B. Sanderson")
+    now = timezone.now()
+    kept = MissingBook.objects.create(
+        title="Elantris", title_key="elantris", reason="author_gap", primary_author=target, last_seen=now
+    )
+    duplicate = MissingBook.objects.create(
+        title="Elantris", title_key="elantris", reason="author_gap", primary_author=source, last_seen=now
+    )
+    moved = MissingBook.objects.create(
+        title="Warbreaker", title_key="warbreaker", reason="author_gap", primary_author=source, last_seen=now
+    )
+    moved.authors.add(source)
+
+    author_merge(target=target, sources=[source])
+
+    assert set(MissingBook.objects.values_list("id", flat=True)) == {kept.id, moved.id}
+    assert not MissingBook.objects.filter(pk=duplicate.pk).exists()
+    moved.refresh_from_db()
+    assert moved.primary_author == target
+    assert list(moved.authors.all()) == [target]

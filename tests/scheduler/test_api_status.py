@@ -35,7 +35,15 @@ def _queue_task():
 # --- status -----------------------------------------------------------------------------------
 
 
-def test_status_says_the_worker_is_alive_with_a_fresh_heartbeat(viewer_client):
+@pytest.fixture
+def only_cleanup(monkeypatch):
+    """The registry reduced to the always-enabled cleanup job (others depend on configuration)."""
+    jobs = {"cleanup": schedules.JOBS["cleanup"]}
+    monkeypatch.setattr(schedules, "JOBS", jobs)
+    return jobs
+
+
+def test_status_says_the_worker_is_alive_with_a_fresh_heartbeat(viewer_client, only_cleanup):
     now = timezone.now()
     WorkerHeartbeat.objects.create(worker="fresh-host", seen_at=now - timedelta(seconds=30))
     WorkerHeartbeat.objects.create(worker="gone-host", seen_at=now - timedelta(hours=1))
@@ -72,7 +80,7 @@ def test_status_without_any_worker(viewer_client):
     assert body["queue_length"] == 0
 
 
-def test_status_leaves_paused_jobs_out_of_the_next_runs(viewer_client):
+def test_status_leaves_paused_jobs_out_of_the_next_runs(viewer_client, only_cleanup):
     job_update(name="cleanup", enabled=False)
 
     assert viewer_client.get(f"{BASE}status/").json()["next_runs"] == []
@@ -95,7 +103,7 @@ def _next_one_am(after):
     return croniter("0 1 * * *", after).get_next(datetime)
 
 
-def test_upcoming_lists_the_daily_cleanup_once_a_day(viewer_client):
+def test_upcoming_lists_the_daily_cleanup_once_a_day(viewer_client, only_cleanup):
     now = timezone.now()
     first = _next_one_am(now)
     Schedule.objects.filter(name="cleanup").update(next_run=first)
@@ -111,7 +119,7 @@ def test_upcoming_lists_the_daily_cleanup_once_a_day(viewer_client):
     assert one_hour == ([{"job": "cleanup", "at": _iso(first)}] if first <= now + timedelta(hours=1) else [])
 
 
-def test_upcoming_defaults_to_24_hours_and_skips_paused_jobs(viewer_client):
+def test_upcoming_defaults_to_24_hours_and_skips_paused_jobs(viewer_client, only_cleanup):
     assert len(viewer_client.get(f"{BASE}upcoming/").json()) == 1
     job_update(name="cleanup", enabled=False)
 
@@ -206,15 +214,6 @@ def test_urls_are_redacted(url, shown):
 # --- run-all ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def only_cleanup(monkeypatch):
-    """The registry reduced to the always-enabled cleanup job (others depend on configuration)."""
-    jobs = {"cleanup": schedules.JOBS["cleanup"]}
-    monkeypatch.setattr(schedules, "JOBS", jobs)
-    monkeypatch.setattr("scheduler.services.JOBS", jobs)
-    return jobs
-
-
 def test_run_all_queues_every_enabled_job_for_admins(
     admin_client, admin_user, django_capture_on_commit_callbacks, only_cleanup
 ):
@@ -233,7 +232,6 @@ def test_run_all_queues_every_enabled_job_for_admins(
 def test_run_all_skips_paused_and_running_jobs(admin_client, monkeypatch, only_cleanup):
     extra = schedules.Job("extra", "Extra.", "scheduler.jobs.cleanup_run", "5m", 60)
     monkeypatch.setattr(schedules, "JOBS", {**schedules.JOBS, "extra": extra})
-    monkeypatch.setattr("scheduler.services.JOBS", schedules.JOBS)
     job_update(name="cleanup", enabled=False)
     holder = JobRun.objects.create(job="extra", trigger=Trigger.API, status=RunStatus.RUNNING)
     lock_acquire(name="extra", run=holder, ttl_seconds=600)

@@ -15,6 +15,7 @@ from library.api.serializers.authors import (
     AuthorSerializer,
     FavoritesQuery,
 )
+from library.api.serializers.gaps import GapSerializer
 from library.api.serializers.nested import BookSummarySerializer
 from library.api.serializers.series import CompletionSummarySerializer, SeriesSerializer
 from library.filters.authors import AuthorFilterSet
@@ -25,6 +26,7 @@ from library.selectors.authors import (
     author_completion_summary,
     author_favorites,
 )
+from library.selectors.gaps import gaps_of_author
 from library.selectors.series import series_of_author
 from library.services.authors import (
     author_create,
@@ -97,6 +99,11 @@ class AuthorViewSet(ModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def series(self, request, pk=None):
         return self.paginated_response(series_of_author(author=self.get_object()), SeriesSerializer)
+
+    @extend_schema(summary="Gaps of an author, most wanted first", responses=GapSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def gaps(self, request, pk=None):
+        return self.paginated_response(gaps_of_author(author=self.get_object()), GapSerializer)
 
     @extend_schema(summary="An author's completion and their series'", responses=AuthorCompletionSerializer)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)

@@ -27,10 +27,17 @@ from library.api.serializers.books import (
     BookStatsSerializer,
     BookWriteSerializer,
 )
+from library.api.serializers.metadata import (
+    CorrectionOptionsInput,
+    CorrectionResultSerializer,
+    MetadataCorrectionSerializer,
+    correction_result_data,
+)
 from library.filters.books import BookFilterSet
 from library.models import Book
 from library.selectors import books as selectors
 from library.selectors.duplicates import book_duplicate_groups
+from library.selectors.metadata import book_corrections
 from library.services.books import (
     book_archive,
     book_bulk_apply,
@@ -40,6 +47,7 @@ from library.services.books import (
     book_unlock_fields,
     book_update,
 )
+from library.services.metadata import book_correct_metadata
 from mamcrawler.accounts.choices import Role
 from mamcrawler.api.filters import validated_query
 from mamcrawler.api.permissions import has_role
@@ -102,13 +110,13 @@ class BookViewSet(ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        book = book_create(**serializer.to_service_arguments())
+        book = book_create(**serializer.to_service_arguments(), user=request.user)
         return self._detail(book, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        book = book_update(book=serializer.instance, **serializer.to_service_arguments())
+        book = book_update(book=serializer.instance, **serializer.to_service_arguments(), user=request.user)
         return self._detail(book)
 
     def destroy(self, request, *args, **kwargs):
@@ -184,6 +192,32 @@ class BookViewSet(ModelViewSet):
     @action(detail=True, methods=["post"], serializer_class=BookFieldsInput)
     def unlock(self, request, pk=None):
         return self._change_locks(request, book_unlock_fields)
+
+    @extend_schema(
+        summary="The book's metadata history, newest first", responses=MetadataCorrectionSerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], url_path="metadata-history", filter_backends=[])
+    def metadata_history(self, request, pk=None):
+        return self.paginated_response(book_corrections(book=self.get_object()), MetadataCorrectionSerializer)
+
+    @extend_schema(
+        summary="Correct the book's metadata from the providers now",
+        request=CorrectionOptionsInput,
+        responses=CorrectionResultSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="refresh-metadata",
+        throttle_tier="metadata",
+        serializer_class=CorrectionOptionsInput,
+    )
+    def refresh_metadata(self, request, pk=None):
+        book = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = book_correct_metadata(book=book, source_user=request.user, **serializer.options())
+        return Response(correction_result_data(result, self.get_serializer_context()))
 
     def _change_locks(self, request, service) -> Response:
         """``lock``/``unlock``: the book first (404 before 422), then the fields, then ``service``."""

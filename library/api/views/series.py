@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from library.api.serializers.gaps import GapSerializer
 from library.api.serializers.series import (
     CompletionSummarySerializer,
     SeriesBookSerializer,
@@ -16,6 +17,7 @@ from library.api.serializers.series import (
 )
 from library.filters.series import SeriesFilterSet
 from library.models import Series
+from library.selectors.gaps import gaps_of_series
 from library.selectors.series import (
     series_books,
     series_completion,
@@ -58,7 +60,7 @@ class SeriesViewSet(ModelViewSet):
 
     def get_queryset(self):
         # These routes read the series row alone; its authors would be a wasted query.
-        if self.action in ("books", "completion"):
+        if self.action in ("books", "completion", "gaps"):
             return Series.objects.all()
         return super().get_queryset()
 
@@ -88,6 +90,11 @@ class SeriesViewSet(ModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def books(self, request, pk=None):
         return self.paginated_response(series_books(series=self.get_object()), SeriesBookSerializer)
+
+    @extend_schema(summary="Gaps of a series in reading order", responses=GapSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def gaps(self, request, pk=None):
+        return self.paginated_response(gaps_of_series(series=self.get_object()), GapSerializer)
 
     @extend_schema(summary="Owned and missing positions of a series", responses=SeriesCompletionSerializer)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
