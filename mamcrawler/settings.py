@@ -349,3 +349,23 @@ PROVIDER_RETRY_BASE_SECONDS = env.float("PROVIDER_RETRY_BASE_SECONDS", 0.5)
 PROVIDER_CACHE_DAYS = env.int("PROVIDER_CACHE_DAYS", 30)
 CIRCUIT_FAILURES = env.int("CIRCUIT_FAILURES", 5)
 CIRCUIT_COOLDOWN = env.int("CIRCUIT_COOLDOWN", 300)
+
+# --- MAM acquisition (SPEC §8.1, §8.2, §8.4) --------------------------------------------------
+MAM_MIN_INTERVAL = env.float("MAM_MIN_INTERVAL", 2.0)  # seconds between MAM requests, across processes
+MAM_TIMEOUT = env.float("MAM_TIMEOUT", 15.0)
+MAM_RETRIES = env.int("MAM_RETRIES", 3)
+MAM_LANGUAGES = env.list("MAM_LANGUAGES", ["1"])  # MAM language ids; 1 = English
+MAM_MIN_SEEDERS = env.int("MAM_MIN_SEEDERS", 1)
+MATCH_THRESHOLD = env.int("MATCH_THRESHOLD", 70)  # candidates scoring below this are rejected
+MIN_RATIO = env.float("MIN_RATIO", 1.5)  # ratio a paid download must leave intact
+UNSAT_MARGIN = env.int("UNSAT_MARGIN", 2)  # unsatisfied torrents kept free below the limit
+DAILY_DOWNLOAD_BUDGET = env.int("DAILY_DOWNLOAD_BUDGET", 10)  # paid downloads per day (a count)
+USE_WEDGES = env.bool("USE_WEDGES", False)
+PREFERRED_FORMATS = [fmt.lower() for fmt in env.list("PREFERRED_FORMATS", ["m4b", "mp3", "flac"])]
+
+# --- qBittorrent (SPEC §8.3); QBITTORRENT_URL is above. Blank credentials use the localhost bypass ----
+QBITTORRENT_USERNAME = env.str("QBITTORRENT_USERNAME", "")
+QBITTORRENT_PASSWORD = env.str("QBITTORRENT_PASSWORD", "")
+QBITTORRENT_CATEGORY = env.str("QBITTORRENT_CATEGORY", "audiobooks")
+QBITTORRENT_TIMEOUT = env.float("QBITTORRENT_TIMEOUT", 10.0)
+QBITTORRENT_SAVE_PATH = env.str("QBITTORRENT_SAVE_PATH", "")  # blank = qBittorrent's (or the category's) default

@@ -75,6 +75,15 @@ JOBS: dict[str, Job] = {
             function="library.services.metadata.metadata_refresh_run",
             default_schedule="0 4 * * *",
         ),
+        Job(
+            name="mam_account",
+            description="Snapshot the MAM account: ratio, unsatisfied torrents, wedges (SPEC §8.4).",
+            function="downloads.services.mam_account_run",
+            default_schedule="1h",
+            timeout_seconds=600,
+            condition=lambda: bool(settings.MAM_SESSION_ID),
+            condition_text="MAM_SESSION_ID set",
+        ),
     )
 }
 
