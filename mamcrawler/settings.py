@@ -369,3 +369,13 @@ QBITTORRENT_PASSWORD = env.str("QBITTORRENT_PASSWORD", "")
 QBITTORRENT_CATEGORY = env.str("QBITTORRENT_CATEGORY", "audiobooks")
 QBITTORRENT_TIMEOUT = env.float("QBITTORRENT_TIMEOUT", 10.0)
 QBITTORRENT_SAVE_PATH = env.str("QBITTORRENT_SAVE_PATH", "")  # blank = qBittorrent's (or the category's) default
+
+# --- Downloads (SPEC §8.5) ----------------------------------------------------------------------
+DOWNLOAD_MAX_RETRIES = env.int("DOWNLOAD_MAX_RETRIES", 3)  # failures retried before a download is abandoned
+RETRY_BASE_SECONDS = env.int("RETRY_BASE_SECONDS", 900)  # first retry delay; doubles per retry, ±10 % jitter
+
+# --- Import of completed downloads (SPEC §8.6) ------------------------------------------------
+# The client's view of a path → ours: "/downloads=/data/downloads,/mnt/t=/srv/t"; longest prefix wins.
+DOWNLOAD_PATH_MAP = env.mapping("DOWNLOAD_PATH_MAP", {})
+# Folder of an imported book under LIBRARY_ROOT; "{author}/{title}" is used for books without a series.
+LIBRARY_TEMPLATE = env.str("LIBRARY_TEMPLATE", "{author}/{series}/{position} - {title}")

@@ -84,6 +84,13 @@ JOBS: dict[str, Job] = {
             condition=lambda: bool(settings.MAM_SESSION_ID),
             condition_text="MAM_SESSION_ID set",
         ),
+        Job(
+            name="download_retry",
+            description="Requeue failed downloads whose retry time has come (SPEC §8.5).",
+            function="downloads.state.downloads_retry_due",
+            default_schedule="15m",
+            timeout_seconds=600,
+        ),
     )
 }
 

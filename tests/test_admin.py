@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from downloads.models import Download
 from library.models import (
     Author,
     Book,
@@ -78,6 +79,9 @@ MAKERS = {
         position=3,
         position_label="3",
         last_seen=timezone.now(),
+    ),
+    "downloads.Download": lambda: Download.objects.create(
+        title="Book Three", info_hash="a" * 40, mam_torrent_id=7, torrent_file=b"d4:infod4:name1:xee"
     ),
     "scheduler.JobRun": lambda: JobRun.objects.create(job="cleanup", trigger="api", task_id=_task(True).id),
     "scheduler.JobSetting": lambda: JobSetting.objects.create(name="cleanup", schedule="6h"),
