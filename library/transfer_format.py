@@ -36,23 +36,9 @@ LIST_SEPARATOR = " | "
 MAX_INTEGER = 2_147_483_647
 MAX_BIG_INTEGER = 2**63 - 1
 
+# Every editable book field (the lockable ones), then what the library itself keeps.
 BOOK_KEYS = (
-    "title",
-    "subtitle",
-    "authors",
-    "narrators",
-    "series",
-    "isbn",
-    "asin",
-    "publisher",
-    "published_year",
-    "published_date",
-    "language",
-    "description",
-    "duration_seconds",
-    "abridged",
-    "format",
-    "bitrate_kbps",
+    *LOCKABLE_FIELDS,
     "size_bytes",
     "abs_id",
     "status",

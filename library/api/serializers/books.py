@@ -71,24 +71,10 @@ class BookFileSerializer(serializers.Serializer):
     chapters = serializers.IntegerField(read_only=True, allow_null=True)
 
 
+# SPEC §4.1 order: the id, every editable field (the lockable ones), then what the library keeps.
 BOOK_READ_FIELDS = (
     "id",
-    "title",
-    "subtitle",
-    "authors",
-    "narrators",
-    "series",
-    "isbn",
-    "asin",
-    "publisher",
-    "published_year",
-    "published_date",
-    "language",
-    "description",
-    "duration_seconds",
-    "abridged",
-    "format",
-    "bitrate_kbps",
+    *LOCKABLE_FIELDS,
     "size_bytes",
     "abs_id",
     "status",
