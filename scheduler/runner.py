@@ -62,6 +62,16 @@ def job_enqueue(*, name: str, trigger: str, user=None, params: dict | None = Non
     return run
 
 
+def job_start(*, name: str, trigger: str, user=None, params: dict | None = None, wait: bool = False) -> JobRun:
+    """Queue a run of ``name`` for the worker, or with ``wait`` run it here and return it finished.
+
+    The one entry point for "start a job" endpoints (``?wait=true``); raises like ``job_enqueue``.
+    """
+    if wait:
+        return job_run_now(name=name, trigger=trigger, user=user, params=params)
+    return job_enqueue(name=name, trigger=trigger, user=user, params=params)
+
+
 def _submit(run: JobRun, job: Job) -> None:
     task_id = async_task(
         "scheduler.runner.worker_execute",

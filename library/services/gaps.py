@@ -340,11 +340,9 @@ def gap_analysis_params(
 def gap_analysis_start(*, params: dict, trigger: str, user=None, wait: bool = False) -> JobRun:
     """Queue a ``gap_analysis`` run with ``params`` (or, with ``wait``, run it here and return it
     finished).  Raises ``Conflict`` while a run is queued or running."""
-    from scheduler.runner import job_enqueue, job_run_now
+    from scheduler.runner import job_start
 
-    if wait:
-        return job_run_now(name=JOB_NAME, trigger=trigger, user=user, params=params)
-    return job_enqueue(name=JOB_NAME, trigger=trigger, user=user, params=params)
+    return job_start(name=JOB_NAME, trigger=trigger, user=user, params=params, wait=wait)
 
 
 def gap_reanalysis_params(*, gaps: Sequence[MissingBook]) -> dict:

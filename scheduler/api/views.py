@@ -28,7 +28,7 @@ from scheduler.api.serializers import (
 )
 from scheduler.choices import Trigger
 from scheduler.filters import JobRunFilterSet
-from scheduler.runner import job_enqueue, job_run_now
+from scheduler.runner import job_start
 from scheduler.services import job_set_enabled, job_update, jobs_run_all, run_cancel
 
 TAGS = ["scheduler"]
@@ -96,11 +96,11 @@ class JobViewSet(BaseViewSet):
     )
     @action(detail=True, methods=["post"])
     def run(self, request, name=None):
-        if _query(RunJobQuery, request)["wait"]:
-            finished = job_run_now(name=name, trigger=Trigger.API, user=request.user)
-            return Response(JobRunDetailSerializer(finished).data)
-        queued = job_enqueue(name=name, trigger=Trigger.API, user=request.user)
-        return Response(JobRunDetailSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
+        wait = _query(RunJobQuery, request)["wait"]
+        run = job_start(name=name, trigger=Trigger.API, user=request.user, wait=wait)
+        return Response(
+            JobRunDetailSerializer(run).data, status=status.HTTP_200_OK if wait else status.HTTP_202_ACCEPTED
+        )
 
     @extend_schema(tags=TAGS, summary="Pause a job's schedule", parameters=[JOB_NAME], request=None)
     @action(detail=True, methods=["post"])

@@ -43,7 +43,7 @@ from mamcrawler.api.filters import validated_query
 from mamcrawler.api.viewsets import BaseViewSet, ReadOnlyModelViewSet
 from scheduler.api.serializers import JobRunDetailSerializer, RunJobQuery
 from scheduler.choices import Trigger
-from scheduler.runner import job_enqueue, job_run_now
+from scheduler.runner import job_start
 
 TAGS = ["metadata"]
 JOB = "metadata_refresh"
@@ -91,11 +91,11 @@ class MetadataViewSet(BaseViewSet):
     queryset = Book.objects.none()
 
     def _run_job(self, request, params: dict) -> Response:
-        if validated_query(RunJobQuery, request)["wait"]:
-            run = job_run_now(name=JOB, trigger=Trigger.API, user=request.user, params=params)
-            return Response(JobRunDetailSerializer(run).data)
-        run = job_enqueue(name=JOB, trigger=Trigger.API, user=request.user, params=params)
-        return Response(JobRunDetailSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        wait = validated_query(RunJobQuery, request)["wait"]
+        run = job_start(name=JOB, trigger=Trigger.API, user=request.user, params=params, wait=wait)
+        return Response(
+            JobRunDetailSerializer(run).data, status=status.HTTP_200_OK if wait else status.HTTP_202_ACCEPTED
+        )
 
     @extend_schema(
         tags=TAGS,
