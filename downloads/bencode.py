@@ -54,7 +54,7 @@ def decode(data: bytes) -> object:
     """The decoded value (bytes, int, list, dict with bytes keys)."""
     try:
         value, end = _decode(data, 0, None)
-    except (IndexError, ValueError) as exc:
+    except (IndexError, ValueError, RecursionError) as exc:
         raise BencodeError(str(exc)) from None
     if end != len(data):
         raise BencodeError("trailing data")
@@ -68,7 +68,7 @@ def info_hash(torrent: bytes) -> str:
     spans: dict = {}
     try:
         top, end = _decode(torrent, 0, spans)
-    except (IndexError, ValueError) as exc:
+    except (IndexError, ValueError, RecursionError) as exc:
         raise BencodeError(str(exc)) from None
     if end != len(torrent) or b"info" not in spans or not isinstance(top[b"info"], dict):
         raise BencodeError("no info dictionary")

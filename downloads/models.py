@@ -26,6 +26,8 @@ class MamSession(models.Model):
     expired = models.BooleanField(default=False)
     last_error = models.TextField(blank=True, default="")
     next_request_at = models.FloatField(default=0.0)
+    seedbox_updated_at = models.DateTimeField(null=True, blank=True, help_text="Last dynamic seedbox call.")
+    seedbox_message = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = "MAM session"

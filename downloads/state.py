@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from downloads.models import Download, DownloadStatus
+from library.models import GapStatus, MissingBook
 from mamcrawler.api.exceptions import Conflict
 from scheduler.context import JobContext
 
@@ -27,10 +28,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     S.QUEUED: frozenset({S.SUBMITTING, S.HELD, S.CANCELLED}),
     S.SUBMITTING: frozenset({S.DOWNLOADING, S.FAILED, S.QUEUED}),
     S.DOWNLOADING: frozenset({S.COMPLETED, S.PAUSED, S.FAILED, S.CANCELLED}),
-    S.PAUSED: frozenset({S.DOWNLOADING, S.CANCELLED}),
-    S.COMPLETED: frozenset({S.IMPORTING}),
+    S.PAUSED: frozenset({S.DOWNLOADING, S.FAILED, S.CANCELLED}),
+    S.COMPLETED: frozenset({S.IMPORTING, S.FAILED}),
     S.IMPORTING: frozenset({S.IMPORTED, S.FAILED}),
-    S.FAILED: frozenset({S.QUEUED, S.ABANDONED, S.CANCELLED}),
+    # failed → importing: a re-import of files that finished downloading (the import was what failed).
+    S.FAILED: frozenset({S.QUEUED, S.IMPORTING, S.ABANDONED, S.CANCELLED}),
     S.HELD: frozenset({S.QUEUED, S.CANCELLED}),
     S.IMPORTED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -41,6 +43,35 @@ CLAIM_KEPT_INTO = frozenset({S.SUBMITTING, S.IMPORTING})
 # A claim older than this belongs to a worker presumed dead and may be taken over.
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 JITTER = 0.1
+# What a gap says while its download is in each state; a gap already completed or ignored keeps its status.
+GAP_STATUS_FOR: dict[str, str] = {
+    S.QUEUED: GapStatus.QUEUED,
+    S.SUBMITTING: GapStatus.QUEUED,
+    S.HELD: GapStatus.FOUND,
+    S.DOWNLOADING: GapStatus.DOWNLOADING,
+    S.PAUSED: GapStatus.DOWNLOADING,
+    S.COMPLETED: GapStatus.DOWNLOADING,
+    S.IMPORTING: GapStatus.DOWNLOADING,
+    S.IMPORTED: GapStatus.COMPLETED,
+    S.FAILED: GapStatus.FAILED,
+    S.ABANDONED: GapStatus.FAILED,
+    S.CANCELLED: GapStatus.WANTED,
+}
+
+
+def gap_follow(download: Download) -> None:
+    """Make the download's gap show where the download is (one UPDATE; nothing without a gap)."""
+    if not download.missing_book_id:
+        return
+    fields = {"status": GAP_STATUS_FOR[download.status], "updated_at": timezone.now()}
+    if download.status == S.HELD:
+        fields["hold_reason"] = (download.last_error or "held by the account guard")[:255]
+    elif download.status in (S.QUEUED, S.DOWNLOADING):
+        fields["hold_reason"] = ""
+    gaps = MissingBook.objects.filter(pk=download.missing_book_id)
+    if download.status != S.IMPORTED:
+        gaps = gaps.exclude(status__in=(GapStatus.COMPLETED, GapStatus.IGNORED))
+    gaps.update(**fields)
 
 
 def _transition(download: Download, to: str, reason: str, **fields) -> Download:
@@ -71,6 +102,7 @@ def _transition(download: Download, to: str, reason: str, **fields) -> Download:
         )
     for name, value in fields.items():
         setattr(download, name, value)
+    gap_follow(download)
     logger.info("Download %s: %s → %s%s", download.pk, current, to, f" ({reason})" if reason else "")
     return download
 
@@ -82,6 +114,16 @@ def download_transition(*, download: Download, to: str, reason: str = "") -> Dow
     Leaving ``failed`` clears ``next_retry_at``; a claim is released unless the work goes on.
     """
     return _transition(download, to, reason)
+
+
+def download_hold(*, download: Download, reason: str) -> Download:
+    """Hold ``download`` (queued → held) because the account guard refuses it now; ``reason`` says why."""
+    return _transition(download, S.HELD, reason[:200], last_error=reason)
+
+
+def download_release(*, download: Download, reason: str = "the account guard allows it now") -> Download:
+    """Put a held download back in the queue (held → queued) and clear the hold reason."""
+    return _transition(download, S.QUEUED, reason, last_error="")
 
 
 def retry_delay_seconds(*, retry_count: int) -> float:

@@ -58,6 +58,7 @@ class MissingBook(models.Model):
     last_seen = models.DateTimeField()
     best_candidate = models.JSONField(null=True, blank=True, help_text="Best MAM candidate with its cost.")
     hold_reason = models.CharField(max_length=255, blank=True, default="")
+    searched_at = models.DateTimeField(null=True, blank=True, help_text="Last MAM search for this gap.")
     resolved_book = models.ForeignKey(
         "library.Book", null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_gaps"
     )
@@ -84,6 +85,7 @@ class MissingBook(models.Model):
             models.Index(fields=["series", "position"]),
             models.Index(fields=["primary_author"]),
             models.Index(fields=["first_seen"]),
+            models.Index(fields=["searched_at"]),
             models.Index(fields=["isbn"]),
             models.Index(fields=["asin"]),
         ]

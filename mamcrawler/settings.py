@@ -362,6 +362,14 @@ UNSAT_MARGIN = env.int("UNSAT_MARGIN", 2)  # unsatisfied torrents kept free belo
 DAILY_DOWNLOAD_BUDGET = env.int("DAILY_DOWNLOAD_BUDGET", 10)  # paid downloads per day (a count)
 USE_WEDGES = env.bool("USE_WEDGES", False)
 PREFERRED_FORMATS = [fmt.lower() for fmt in env.list("PREFERRED_FORMATS", ["m4b", "mp3", "flac"])]
+MAM_TRACKER_URL = env.str("MAM_TRACKER_URL", "https://t.myanonamouse.net")  # host of dynamicSeedbox.php
+MAM_DYNAMIC_SEEDBOX = env.bool("MAM_DYNAMIC_SEEDBOX", False)  # register this IP for announces, hourly at most
+MAM_ACCOUNT_MAX_AGE = env.int("MAM_ACCOUNT_MAX_AGE", 3600)  # seconds; an older snapshot is refreshed before queuing
+
+# --- acquire_wanted (SPEC §10) ---------------------------------------------------------------
+ACQUIRE_MAX_DOWNLOADS = env.int("ACQUIRE_MAX_DOWNLOADS", 5)  # downloads queued per run at most
+ACQUIRE_MAX_SEARCHES = env.int("ACQUIRE_MAX_SEARCHES", 25)  # MAM searches per run at most
+ACQUIRE_MONITORED = env.bool("ACQUIRE_MONITORED", True)  # gaps of monitored series/authors count as wanted
 
 # --- qBittorrent (SPEC §8.3); QBITTORRENT_URL is above. Blank credentials use the localhost bypass ----
 QBITTORRENT_USERNAME = env.str("QBITTORRENT_USERNAME", "")

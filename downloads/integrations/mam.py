@@ -39,6 +39,8 @@ logger = logging.getLogger("mamcrawler.downloads")
 USER_AGENT = "MAMcrawler/1.0 (audiobook collection manager; JSON API)"
 SEARCH_PATH = "/tor/js/loadSearchJSONbasic.php"
 ACCOUNT_PATH = "/jsonLoad.php?snatch_summary"
+BONUS_BUY_PATH = "/json/bonusBuy.php/"
+SEEDBOX_PATH = "/json/dynamicSeedbox.php"
 EXPIRED_TEXT = "session expired: set a new MAM_SESSION_ID (the mam_id cookie)"
 
 _UNITS = {"b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4, "kb": 1000, "mb": 1000**2}
@@ -314,6 +316,32 @@ class MamClient(HttpClient):
         if not content.startswith(b"d"):
             raise self._expired("the torrent download answered a page, not a torrent file")
         return content
+
+    def spend_wedge(self, torrent_id: int) -> None:
+        """Spend one freeleech wedge on ``torrent_id`` so downloading it costs no ratio.
+
+        MAM's bonus shop names spending a wedge on a torrent ``spendtype=personalFL``; it answers
+        ``{"success": true}`` or ``{"success": false, "error": "..."}`` (no wedge left, already free).
+        """
+        query = f"?spendtype=personalFL&torrentid={int(torrent_id)}&timestamp={int(time.time() * 1000)}"
+        data = self._json("GET", BONUS_BUY_PATH + query)
+        if not isinstance(data, dict) or not (data.get("success") or data.get("Success")):
+            reason = data.get("error") or data.get("msg") if isinstance(data, dict) else "unexpected answer"
+            raise self._error(f"spending a wedge on torrent {torrent_id} failed: {reason}", retryable=False)
+
+    def dynamic_seedbox(self) -> str:
+        """Register this machine's IP for announces (``MAM_DYNAMIC_SEEDBOX``); returns MAM's message.
+
+        The endpoint lives on the tracker host (``MAM_TRACKER_URL``).  MAM answers
+        ``{"Success": true, "msg": "Completed"}``, or ``"No change"`` when the IP is already known.
+        """
+        data = self._json("GET", settings.MAM_TRACKER_URL.rstrip("/") + SEEDBOX_PATH)
+        if not isinstance(data, dict):
+            raise self._error("the dynamic seedbox answer is not an object", retryable=False)
+        message = str(data.get("msg") or "")
+        if not (data.get("Success") or data.get("success")) and message.lower() != "no change":
+            raise self._error(f"dynamic seedbox update refused: {message or data}", retryable=False)
+        return message or "Completed"
 
     @staticmethod
     def info_hash(torrent_bytes: bytes) -> str:

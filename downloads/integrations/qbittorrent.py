@@ -188,6 +188,21 @@ class QbittorrentClient:
     ) -> str:
         """Add a torrent; returns its info hash. A hash the client already has is not an error."""
         torrent_hash = info_hash(torrent_bytes)
+        return self._add(torrent_hash, {"torrent_files": {"upload.torrent": torrent_bytes}}, save_path, tags, category)
+
+    def add_magnet(
+        self,
+        *,
+        magnet: str,
+        torrent_hash: str,
+        save_path: str | None = None,
+        tags: Iterable[str] = (),
+        category: str | None = None,
+    ) -> str:
+        """Add a magnet link whose v1 info hash is ``torrent_hash``; idempotent like ``add_torrent``."""
+        return self._add(torrent_hash.lower(), {"urls": magnet}, save_path, tags, category)
+
+    def _add(self, torrent_hash: str, source: dict, save_path, tags, category) -> str:
         if self._find(torrent_hash) is not None:
             logger.info("qBittorrent already has %s; not adding it again", torrent_hash)
             return torrent_hash
@@ -195,7 +210,7 @@ class QbittorrentClient:
         self._call(
             "add",
             lambda: self._api.torrents_add(
-                torrent_files={"upload.torrent": torrent_bytes},
+                **source,
                 save_path=save_path or settings.QBITTORRENT_SAVE_PATH or None,
                 category=category if category is not None else self.category,
                 tags=tags or None,

@@ -55,14 +55,17 @@ def _binary() -> str:
     return binary
 
 
-def _start(root: Path, *, username: str = "", password: str = ""):
-    """Start qbittorrent-nox with its own profile under ``root``; yield a QbittorrentServer; kill it."""
+def _start(root: Path, *, username: str = "", password: str = "", port: int | None = None):
+    """Start qbittorrent-nox with its own profile under ``root``; yield a QbittorrentServer; kill it.
+
+    Starting again on the same ``root`` and ``port`` is a restart: the torrents stay.
+    """
     binary = _binary()
-    port, listen_port = free_port(), free_port()
+    port, listen_port = port or free_port(), free_port()
     save_path = root / "downloads"
-    save_path.mkdir(parents=True)
+    save_path.mkdir(parents=True, exist_ok=True)
     config = root / "profile" / "qBittorrent" / "config"
-    config.mkdir(parents=True)
+    config.mkdir(parents=True, exist_ok=True)
     auth = (
         [
             "WebUI\\LocalHostAuth=true",
@@ -94,7 +97,7 @@ def _start(root: Path, *, username: str = "", password: str = ""):
         "",
     ]
     (config / "qBittorrent.conf").write_text("\n".join(lines))
-    log = (root / "qbittorrent.log").open("wb")
+    log = (root / "qbittorrent.log").open("ab")
     process = subprocess.Popen(
         [binary, f"--profile={root / 'profile'}"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )
@@ -134,3 +137,29 @@ def qbittorrent_server(tmp_path_factory):
 def qbittorrent_auth_server(tmp_path_factory):
     """A qBittorrent that requires a login (user ``mamcrawler``) even from 127.0.0.1."""
     yield from _start(tmp_path_factory.mktemp("qbittorrent-auth"), username="mamcrawler", password="s3cret-pass")
+
+
+class RestartableQbittorrent:
+    """A qbittorrent-nox of one test that can be stopped and started again on the same port and profile."""
+
+    def __init__(self, root: Path):
+        self.root, self.port, self._run = root, free_port(), None
+        self.server: QbittorrentServer | None = None
+
+    def start(self) -> QbittorrentServer:
+        self._run = _start(self.root, port=self.port)
+        self.server = next(self._run)
+        return self.server
+
+    def stop(self) -> None:
+        if self._run is not None:
+            self._run.close()  # runs the generator's finally: SIGTERM, wait, close the log
+            self._run = None
+
+
+@pytest.fixture
+def restartable_qbittorrent(tmp_path):
+    qbittorrent = RestartableQbittorrent(tmp_path / "qbittorrent")
+    qbittorrent.start()
+    yield qbittorrent
+    qbittorrent.stop()

@@ -31,7 +31,7 @@ def _walk(download, *statuses):
 
 
 def test_the_allow_list_is_the_one_in_the_spec():
-    assert len(ALLOWED_PAIRS) == 20
+    assert len(ALLOWED_PAIRS) == 23
     assert set(ALLOWED) == set(S.values)
     assert not ALLOWED[S.IMPORTED] and not ALLOWED[S.CANCELLED] and not ALLOWED[S.ABANDONED]
 
