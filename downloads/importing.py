@@ -219,7 +219,7 @@ def _hint_guess(source: Path, gap, hint: dict | None) -> PathGuess:
         authors=tuple(authors) or folder.authors,
         series=series or folder.series,
         position=position if series else folder.position,
-        narrators=folder.narrators,
+        narrators=tuple(hint.get("narrators") or ()) or folder.narrators,
         year=folder.year,
     )
 

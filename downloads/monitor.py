@@ -150,6 +150,9 @@ def download_import(*, download: Download) -> Download:
     hint = {"title": download.title, "authors": [a.strip() for a in download.author.split(",") if a.strip()]}
     if gap is not None:
         hint = {}  # the gap knows the book better than the torrent's title does
+        candidate = gap.best_candidate or {}
+        if candidate.get("mam_torrent_id") == download.mam_torrent_id:
+            hint["narrators"] = candidate.get("narrators") or []  # MAM's narrator_info, when the tags have none
     try:
         result = import_completed(content_path=download.content_path, gap=gap, hint=hint)
     except (AppError, OSError) as exc:
