@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "mamcrawler.accounts",
     "mamcrawler.system",
+    "mamcrawler.audit",
     "library",
     "downloads",
     "scheduler",
@@ -299,6 +300,27 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- System (SPEC §4 System): application log file, integration checks --------------------
+# The application log, also read by /api/v1/system/logs/; blank = console only. Rotate it with
+# logrotate: WatchedFileHandler reopens the file when it is moved away.
+LOG_FILE = env.str("LOG_FILE", "" if TESTING else str(LOG_DIR / "mamcrawler.log")).strip()
+if LOG_FILE:
+    _log_file = Path(LOG_FILE).expanduser()
+    LOG_FILE = str(_log_file if _log_file.is_absolute() else (BASE_DIR / _log_file).resolve())
+    Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": LOG_FILE,
+        "formatter": LOG_FORMAT,
+        "filters": ["request_id"],
+        "encoding": "utf-8",
+    }
+    LOGGING["root"]["handlers"].append("file")
+    LOGGING["loggers"]["django"]["handlers"].append("file")
+# Seconds each probe of /api/v1/system/integrations/ may take (they run concurrently).
+INTEGRATION_CHECK_TIMEOUT = env.float("INTEGRATION_CHECK_TIMEOUT", 5.0)
+# --- end System -----------------------------------------------------------------------------
 
 # --- Product settings -----------------------------------------------------------------------
 MAMCRAWLER_ADMIN_USERNAME = env.str("MAMCRAWLER_ADMIN_USERNAME", "admin")

@@ -16,6 +16,8 @@ admin.site.login = guard_login(admin.site.login)
 api_v1 = [
     path("auth/", include("mamcrawler.accounts.api.urls")),
     path("scheduler/", include("scheduler.api.urls")),
+    path("system/", include("mamcrawler.system.api.urls")),
+    path("admin/", include("mamcrawler.accounts.api.admin_urls")),
     path("", include("library.api.urls")),
 ]
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from downloads.models import Download
+from downloads.models import Download, MamAccountSnapshot, MamSession
 from library.models import (
     Author,
     Book,
@@ -28,6 +28,7 @@ from library.models import (
 )
 from mamcrawler.accounts.models import ApiKey
 from mamcrawler.accounts.services import api_key_create
+from mamcrawler.audit.services import audit_record
 from scheduler.models import JobLock, JobRun, JobSetting, WorkerHeartbeat
 from tests.factories import AuthorFactory, BookFactory, NarratorFactory, SeriesEntryFactory, SeriesFactory, UserFactory
 
@@ -58,6 +59,9 @@ MAKERS = {
     ),
     "accounts.User": lambda: UserFactory(username="someone", role="editor"),
     "accounts.ApiKey": lambda: api_key_create(user=UserFactory(), name="cron", scopes=["read"])[0],
+    "audit.AuditLog": lambda: audit_record(
+        action="books.partial_update", user=UserFactory(), object_type="library.book", object_id=1, changes={"x": 1}
+    ),
     "library.Author": AuthorFactory,
     "library.Narrator": NarratorFactory,
     "library.Series": lambda: SeriesFactory(primary_author=AuthorFactory()),
@@ -83,6 +87,10 @@ MAKERS = {
     "downloads.Download": lambda: Download.objects.create(
         title="Book Three", info_hash="a" * 40, mam_torrent_id=7, torrent_file=b"d4:infod4:name1:xee"
     ),
+    "downloads.MamAccountSnapshot": lambda: MamAccountSnapshot.objects.create(
+        username="reader", uploaded_bytes=3 * 1024**3, downloaded_bytes=1024**3, unsat_count=4, unsat_limit=50
+    ),
+    "downloads.MamSession": lambda: MamSession.objects.create(pk=MamSession.SINGLETON_ID, mam_id="cookie"),
     "scheduler.JobRun": lambda: JobRun.objects.create(job="cleanup", trigger="api", task_id=_task(True).id),
     "scheduler.JobSetting": lambda: JobSetting.objects.create(name="cleanup", schedule="6h"),
     "scheduler.JobLock": lambda: JobLock.objects.create(

@@ -1,4 +1,7 @@
-"""Admin for users (with roles) and API keys (secret shown once, revoke action)."""
+"""Admin for users (with roles) and API keys (secret shown once, revoke action).
+
+Every change made here is also written to the audit log (``AuditedAdminMixin``).
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,10 +10,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from mamcrawler.accounts.choices import Scope
 from mamcrawler.accounts.models import ApiKey, User
 from mamcrawler.accounts.services import api_key_create, api_key_revoke
+from mamcrawler.audit.admin_mixins import AuditedAdminMixin
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
+    audit_resource = "admin/users"
     list_display = ("username", "email", "role", "is_active", "is_superuser", "last_login", "date_joined")
     list_filter = ("role", "is_active", "is_superuser", "is_staff")
     fieldsets = (
@@ -38,8 +43,10 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The secret exists only in the message shown after adding; ``hashed_key`` is never displayed."""
+
+    audit_resource = "admin/api-keys"
 
     form = ApiKeyForm
     list_display = ("name", "user", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at")
@@ -76,5 +83,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             if key.revoked_at is None:
                 api_key_revoke(key=key)
+                self.audit_admin_action(request, key, "admin_revoke", {"revoked_at": key.revoked_at.isoformat()})
                 count += 1
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

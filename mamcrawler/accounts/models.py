@@ -19,6 +19,11 @@ class User(AbstractUser):
     def effective_role(self) -> str:
         return Role.ADMIN if self.is_superuser else self.role
 
+    @property
+    def is_active_admin(self) -> bool:
+        """Active and acting as an admin: the admin API refuses to remove the last one."""
+        return bool(self.is_active and self.effective_role == Role.ADMIN)
+
     def has_role(self, role: str) -> bool:
         return ROLE_RANK[self.effective_role] >= ROLE_RANK[role]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from mamcrawler.accounts.models import ApiKey
+from django.db.models import QuerySet
+
+from mamcrawler.accounts.models import ApiKey, User
 from mamcrawler.accounts.services import PREFIX_LENGTH
 
 
@@ -18,3 +20,13 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     if not key.is_active or not key.user.is_active:
         return None
     return key
+
+
+def user_queryset() -> QuerySet[User]:
+    """Users for the admin API, by username."""
+    return User.objects.order_by("username", "id")
+
+
+def api_key_queryset() -> QuerySet[ApiKey]:
+    """API keys with their owners, newest first."""
+    return ApiKey.objects.select_related("user").order_by("-created_at", "-id")

@@ -5,12 +5,15 @@ from rest_framework.response import Response
 
 from mamcrawler.api.exceptions import PathValidationError
 from mamcrawler.api.throttling import TieredThrottleMixin
+from mamcrawler.audit.api.mixins import AuditedViewMixin
 
 MAX_PK = 2**63 - 1
 
 
-class BaseViewSet(TieredThrottleMixin, viewsets.GenericViewSet):
+class BaseViewSet(AuditedViewMixin, TieredThrottleMixin, viewsets.GenericViewSet):
     """Shared behaviour for all API viewsets (auth, roles, throttle tier, pagination, filters).
+
+    Every successful write is recorded in the audit log (``AuditedViewMixin``).
 
     Reads count against the ``read`` tier and writes against ``write``; an action names
     another tier with ``@action(..., throttle_tier="search")``.

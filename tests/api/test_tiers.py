@@ -14,7 +14,18 @@ EXPECTED = {
     ("/api/v1/auth/token/refresh/", "post"): "public",
     ("/api/v1/books/search/", "get"): "search",
     ("/api/v1/scheduler/run-all/", "post"): "admin",
+    ("/api/v1/system/logs/", "get"): "admin",
+    ("/api/v1/system/integrations/", "get"): "read",
+    ("/api/v1/system/configuration/", "get"): "read",
     ("/api/v1/scheduler/jobs/(?P<name>[a-z0-9_]+)/run/", "post"): "write",
+    ("/api/v1/admin/users/", "get"): "admin",
+    ("/api/v1/admin/users/", "post"): "admin",
+    ("/api/v1/admin/users/(?P<pk>[^/.]+)/password/", "post"): "admin",
+    ("/api/v1/admin/api-keys/", "post"): "admin",
+    ("/api/v1/admin/api-keys/(?P<pk>[^/.]+)/revoke/", "post"): "admin",
+    ("/api/v1/admin/audit-logs/", "get"): "admin",
+    ("/api/v1/admin/maintenance/cleanup/", "post"): "admin",
+    ("/api/v1/admin/cache/clear/", "post"): "admin",
 }
 
 

@@ -25,5 +25,5 @@ def test_retry_now_requeues_failed_downloads_and_leaves_the_others(client):
     assert "Requeued 1 download(s)." in response.content.decode()
     stored = Download.objects.get(pk=failed.pk)
     assert stored.status == DownloadStatus.QUEUED
-    assert stored.transitions[-1]["reason"] == "retry by root"
+    assert stored.transitions[-1]["reason"] == "retry requested by root"
     assert Download.objects.get(pk=downloading.pk).status == DownloadStatus.DOWNLOADING

@@ -1,4 +1,7 @@
-"""Auth endpoints: JWT obtain/refresh/verify, logout (blacklist) and ``me``."""
+"""Auth endpoints: JWT obtain/refresh/verify, logout (blacklist) and ``me``.
+
+Their successful POSTs are audited like every write; tokens and passwords are stored as ``***``.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +29,12 @@ from mamcrawler.api.exceptions import RateLimited
 from mamcrawler.api.login_guard import login_attempt_blocked
 from mamcrawler.api.permissions import RolePermission
 from mamcrawler.api.throttling import TieredThrottleMixin
+from mamcrawler.audit.api.mixins import AuditedViewMixin
 
 TAGS = ["auth"]
 
 
-class TokenObtainView(TieredThrottleMixin, jwt_views.TokenObtainPairView):
+class TokenObtainView(AuditedViewMixin, TieredThrottleMixin, jwt_views.TokenObtainPairView):
     """Open: username + password → access and refresh JWTs (guarded against password guessing)."""
 
     authentication_classes = []
@@ -51,7 +55,7 @@ class TokenObtainView(TieredThrottleMixin, jwt_views.TokenObtainPairView):
         return super().post(request, *args, **kwargs)
 
 
-class TokenRefreshView(TieredThrottleMixin, jwt_views.TokenRefreshView):
+class TokenRefreshView(AuditedViewMixin, TieredThrottleMixin, jwt_views.TokenRefreshView):
     """Open: a refresh JWT → a new pair; the old refresh token is blacklisted (rotation)."""
 
     authentication_classes = []
@@ -73,7 +77,7 @@ class TokenRefreshView(TieredThrottleMixin, jwt_views.TokenRefreshView):
             raise InvalidToken("Token user not found")
 
 
-class TokenVerifyView(TieredThrottleMixin, jwt_views.TokenVerifyView):
+class TokenVerifyView(AuditedViewMixin, TieredThrottleMixin, jwt_views.TokenVerifyView):
     """Is this JWT valid (signature, expiry, blacklist)?"""
 
     authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
@@ -92,7 +96,7 @@ class TokenVerifyView(TieredThrottleMixin, jwt_views.TokenVerifyView):
         return Response(TokenVerifyResultSerializer(response.data).data)
 
 
-class LogoutView(TieredThrottleMixin, generics.GenericAPIView):
+class LogoutView(AuditedViewMixin, TieredThrottleMixin, generics.GenericAPIView):
     """Blacklist the caller's refresh token so it can no longer be rotated."""
 
     serializer_class = LogoutSerializer

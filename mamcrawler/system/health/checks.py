@@ -20,6 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from mamcrawler.system import integrations
 from scheduler.models import WorkerHeartbeat
 from scheduler.schedules import HEARTBEAT_MINUTES
 
@@ -141,18 +142,14 @@ def migrations_check() -> dict:
 
 
 def integration_checks() -> dict[str, dict]:
-    """Each integration: configured or not, from settings alone (no network calls yet).
+    """Each integration: configured or not, from settings alone (no network calls).
 
-    Hosts are deliberately left out: these endpoints are public.
+    Reachability is probed by ``/api/v1/system/integrations/`` (authenticated); hosts are
+    deliberately left out here: these endpoints are public.
     """
-    declared = {
-        "mam": ("MAM_BASE_URL", "MAM_SESSION_ID"),
-        "qbittorrent": ("QBITTORRENT_URL",),
-        "audiobookshelf": ("ABS_URL", "ABS_API_KEY"),
-    }
     checks = {}
-    for name, variables in declared.items():
-        missing = [variable for variable in variables if not getattr(settings, variable, "")]
+    for name in integrations.REQUIRED_SETTINGS:
+        missing = integrations.missing_settings(name)
         if missing:
             checks[name] = {
                 "status": OK,
@@ -165,7 +162,7 @@ def integration_checks() -> dict[str, dict]:
                 "status": OK,
                 "state": "configured",
                 "configured": True,
-                "message": "Configured; reachability is not probed.",
+                "message": "Configured; reachability is probed by /api/v1/system/integrations/.",
             }
     return checks
 
