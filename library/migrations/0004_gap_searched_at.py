@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('library', '0003_gaps_corrections_provider_cache'),
+        ("library", "0003_gaps_corrections_provider_cache"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='missingbook',
-            name='searched_at',
-            field=models.DateTimeField(blank=True, help_text='Last MAM search for this gap.', null=True),
+            model_name="missingbook",
+            name="searched_at",
+            field=models.DateTimeField(blank=True, help_text="Last MAM search for this gap.", null=True),
         ),
         migrations.AddIndex(
-            model_name='missingbook',
-            index=models.Index(fields=['searched_at'], name='library_mis_searche_15cb05_idx'),
+            model_name="missingbook",
+            index=models.Index(fields=["searched_at"], name="library_mis_searche_15cb05_idx"),
         ),
     ]
