@@ -13,6 +13,7 @@ from mamcrawler.accounts.choices import Role
 from mamcrawler.api.exceptions import QueryValidationError
 from mamcrawler.api.throttling import TieredThrottleMixin
 from mamcrawler.api.viewsets import BaseViewSet, ReadOnlyModelViewSet
+from mamcrawler.audit.api.mixins import AuditedViewMixin
 from scheduler import selectors
 from scheduler.api.serializers import (
     ConfigurationSerializer,
@@ -146,7 +147,7 @@ class JobRunViewSet(ReadOnlyModelViewSet):
         return Response(JobRunDetailSerializer(run_cancel(run=self.get_object())).data)
 
 
-class SchedulerView(TieredThrottleMixin, APIView):
+class SchedulerView(AuditedViewMixin, TieredThrottleMixin, APIView):
     """A single scheduler resource: viewers read, the class names any stricter role or tier."""
 
 

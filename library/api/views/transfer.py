@@ -21,6 +21,7 @@ from library.services.transfer import export_filename, library_export_stream, li
 from library.transfer_format import FileProblem, LibraryFileError
 from mamcrawler.api.filters import validated_query
 from mamcrawler.api.throttling import TieredThrottleMixin
+from mamcrawler.audit.api.mixins import AuditedViewMixin
 
 TAGS = ["library"]
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8"}
@@ -66,7 +67,7 @@ class LibraryExportView(TieredThrottleMixin, APIView):
         return response
 
 
-class LibraryImportView(TieredThrottleMixin, APIView):
+class LibraryImportView(AuditedViewMixin, TieredThrottleMixin, APIView):
     """Upload tier, editors: a library file is matched against the library and imported."""
 
     throttle_tier = "upload"
