@@ -14,9 +14,11 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from downloads.guard import AccountState
+from downloads.guard import AccountState, free_reason, paid_refusals
 from downloads.models import Download, DownloadSource, DownloadStatus, MamAccountSnapshot
 
+# The size the guard verdict is computed for: about one audiobook.
+TYPICAL_SIZE_BYTES = 1024**3
 # Downloads that never reached the tracker cost nothing.
 NOT_SPENT = (DownloadStatus.HELD, DownloadStatus.CANCELLED)
 PAID = Q(is_free=False, used_wedge=False) & ~Q(status__in=NOT_SPENT) & ~Q(source=DownloadSource.MANUAL)
@@ -64,3 +66,16 @@ def account_state(*, snapshot: MamAccountSnapshot | None = None) -> AccountState
         site_freeleech=snapshot.site_freeleech,
         downloads_today=today,
     )
+
+
+def guard_verdict() -> str:
+    """What the account guard says about a typical (1 GiB) paid download right now (SPEC §8.4)."""
+    account = account_state()
+    if free_reason(account=account, free=False, personal_freeleech=False, vip=False):
+        return "Paid downloads: allowed (site-wide freeleech: every download is free)"
+    if latest_snapshot() is None:
+        return "Paid downloads: held: no MAM account snapshot yet (run the mam_account job)"
+    refusals = paid_refusals(account=account, size_bytes=TYPICAL_SIZE_BYTES)
+    if not refusals:
+        return "Paid downloads: allowed"
+    return f"Paid downloads: held: {'; '.join(refusals.values())}"

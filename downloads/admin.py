@@ -12,31 +12,14 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from downloads.account import account_state, latest_snapshot
+from downloads.account import guard_verdict
 from downloads.actions import download_cancel, download_reimport, download_retry
-from downloads.guard import free_reason, paid_refusals
 from downloads.models import Download, MamAccountSnapshot, MamSession
 from mamcrawler.api.exceptions import AppError
-
-# The size the guard verdict is computed for: about one audiobook.
-TYPICAL_SIZE_BYTES = 1024**3
 
 
 def human_size(size_bytes: int | None) -> str:
     return "-" if size_bytes is None else filesizeformat(size_bytes)
-
-
-def guard_verdict() -> str:
-    """What the account guard says about a typical paid download right now (SPEC §8.4)."""
-    account = account_state()
-    if free_reason(account=account, free=False, personal_freeleech=False, vip=False):
-        return "Paid downloads: allowed (site-wide freeleech: every download is free)"
-    if latest_snapshot() is None:
-        return "Paid downloads: held: no MAM account snapshot yet (run the mam_account job)"
-    refusals = paid_refusals(account=account, size_bytes=TYPICAL_SIZE_BYTES)
-    if not refusals:
-        return "Paid downloads: allowed"
-    return f"Paid downloads: held: {'; '.join(refusals.values())}"
 
 
 @admin.register(Download)

@@ -7,11 +7,13 @@ from django.urls import include, path, re_path
 from mamcrawler.api.docs import RedocView, SchemaView, SwaggerView
 from mamcrawler.api.login_guard import guard_login
 from mamcrawler.api.views import api_not_found
+from mamcrawler.system.dashboard import dashboard_index
 
 handler404 = "mamcrawler.api.views.handler404"
 handler500 = "mamcrawler.api.views.handler500"
 
 admin.site.login = guard_login(admin.site.login)
+admin.site.index = dashboard_index(admin.site.index)
 
 api_v1 = [
     path("auth/", include("mamcrawler.accounts.api.urls")),
