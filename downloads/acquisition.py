@@ -270,11 +270,15 @@ class _client:
 
 def mam_torrent_id_from_url(url: str) -> int:
     """The torrent id of a MAM download URL; any other host or shape is a 422 (never fetched)."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError as exc:  # e.g. "http://[::1" or "http://host:abc/"
+        raise AppValidationError(f"torrent_url is not a valid URL: {exc}.") from exc
     mam = urlsplit(settings.MAM_BASE_URL)
     if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() != (mam.hostname or "").lower():
         raise AppValidationError(f"torrent_url must be a {mam.hostname} URL; other hosts are never fetched.")
-    if parts.port != mam.port or parts.username or parts.password:
+    if port != mam.port or parts.username or parts.password:
         raise AppValidationError(f"torrent_url must be a plain {mam.hostname} URL.")
     query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
     for candidate in (query.get("tid", ""), query.get("id", ""), parts.path.rstrip("/").rsplit("/", 1)[-1]):

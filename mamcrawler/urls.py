@@ -21,6 +21,7 @@ api_v1 = [
     path("system/", include("mamcrawler.system.api.urls")),
     path("admin/", include("mamcrawler.accounts.api.admin_urls")),
     path("", include("library.api.urls")),
+    path("", include("downloads.api.urls")),
 ]
 
 urlpatterns = [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
+from downloads.models import FINAL_STATUSES as DOWNLOAD_FINAL_STATUSES
+from downloads.models import Download
 from library.models import Author, MissingBook, Series
 from library.models_gaps import GapReason, GapStatus
 from library.services.completion import CLOSED_GAP_STATUSES
@@ -16,10 +18,23 @@ TOP_SERIES = 10
 DEFAULT_ORDER = ("priority", F("series_id").asc(nulls_last=True), F("position").asc(nulls_last=True), "id")
 
 
+def gap_download_id() -> Subquery:
+    """The id of the gap's active Download, else of its newest one (a subquery: no query per row)."""
+    downloads = (
+        Download.objects.filter(missing_book=OuterRef("pk"))
+        .annotate(over=Case(When(status__in=DOWNLOAD_FINAL_STATUSES, then=Value(1)), default=Value(0)))
+        .order_by("over", "-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    return Subquery(downloads)
+
+
 def gap_queryset() -> QuerySet[MissingBook]:
-    """Gaps with their series joined and their linked authors prefetched (two queries a page)."""
+    """Gaps with their series joined, their download's id annotated and their linked authors
+    prefetched (two queries a page)."""
     return (
         MissingBook.objects.select_related("series")
+        .annotate(download_id=gap_download_id())
         .prefetch_related(
             Prefetch("authors", queryset=Author.objects.only("id", "name", "sort_name").order_by("sort_name", "id"))
         )

@@ -122,15 +122,18 @@ class GapSerializer(serializers.ModelSerializer):
         }
     )
     def get_best_candidate(self, gap: MissingBook) -> dict | None:
-        return gap.best_candidate or None
+        if not gap.best_candidate:
+            return None
+        # ``dl`` is MAM's personal download token for the account: never shown.
+        return {name: value for name, value in gap.best_candidate.items() if name != "dl"}
 
     def get_hold_reason(self, gap: MissingBook) -> str | None:
         return gap.hold_reason or None
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_download(self, gap: MissingBook) -> int | None:
-        # The Download model arrives with acquisition; until then no gap has one.
-        return None
+        # Annotated by ``gap_queryset``: the active download, else the newest one.
+        return getattr(gap, "download_id", None)
 
 
 class GapUpdateInput(serializers.Serializer):
