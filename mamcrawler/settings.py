@@ -376,6 +376,13 @@ PROVIDER_CACHE_DAYS = env.int("PROVIDER_CACHE_DAYS", 30)
 CIRCUIT_FAILURES = env.int("CIRCUIT_FAILURES", 5)
 CIRCUIT_COOLDOWN = env.int("CIRCUIT_COOLDOWN", 300)
 
+# --- Import lists (SPEC §9): Goodreads shelf RSS, Hardcover "want to read" → wishlist gaps --------
+# The feed URL comes from here only (never from a request); HARDCOVER_TOKEN and HARDCOVER_URL are above.
+GOODREADS_RSS_URL = env.str("GOODREADS_RSS_URL", "")
+ABS_PUSH_PROGRESS = env.bool("ABS_PUSH_PROGRESS", False)  # mark books read on Goodreads finished in ABS
+IMPORT_LISTS_TIMEOUT = env.float("IMPORT_LISTS_TIMEOUT", 20.0)  # seconds per request to a list source
+# --- end Import lists -----------------------------------------------------------------------------
+
 # --- MAM acquisition (SPEC §8.1, §8.2, §8.4) --------------------------------------------------
 MAM_MIN_INTERVAL = env.float("MAM_MIN_INTERVAL", 2.0)  # seconds between MAM requests, across processes
 MAM_TIMEOUT = env.float("MAM_TIMEOUT", 15.0)

@@ -76,6 +76,15 @@ JOBS: dict[str, Job] = {
             default_schedule="0 4 * * *",
         ),
         Job(
+            name="import_lists",
+            description="Goodreads shelf and Hardcover want-to-read books not owned become wishlist gaps (SPEC §9).",
+            function="library.services.import_lists.import_lists_run",
+            default_schedule="0 5 * * *",
+            timeout_seconds=1800,
+            condition=lambda: bool(settings.GOODREADS_RSS_URL or settings.HARDCOVER_TOKEN),
+            condition_text="GOODREADS_RSS_URL or HARDCOVER_TOKEN set",
+        ),
+        Job(
             name="mam_account",
             description="Snapshot the MAM account: ratio, unsatisfied torrents, wedges (SPEC §8.4).",
             function="downloads.services.mam_account_run",

@@ -124,6 +124,11 @@ class AudiobookshelfClient(HttpClient):
         body = self.request_json("PATCH", f"/api/items/{_segment(item_id)}/media", json={"metadata": metadata})
         return body if isinstance(body, dict) else {}
 
+    def mark_finished(self, item_id: str) -> None:
+        """``PATCH /api/me/progress/{id}`` with ``{"isFinished": true}``: the key's user has finished the item."""
+        # ABS answers a bare "OK", not JSON.
+        self.request("PATCH", f"/api/me/progress/{_segment(item_id)}", json={"isFinished": True})
+
     def scan_library(self, library_id: str, *, force: bool = False) -> None:
         """Ask Audiobookshelf to scan a library's folders (it answers at once and scans in the background)."""
         params = {"force": 1} if force else None
