@@ -383,6 +383,12 @@ ABS_PUSH_PROGRESS = env.bool("ABS_PUSH_PROGRESS", False)  # mark books read on G
 IMPORT_LISTS_TIMEOUT = env.float("IMPORT_LISTS_TIMEOUT", 20.0)  # seconds per request to a list source
 # --- end Import lists -----------------------------------------------------------------------------
 
+# --- Backup (issue 9): the daily backup job's archives ------------------------------------------
+BACKUP_DIR = env.path("BACKUP_DIR", DATA_DIR / "backups", base=BASE_DIR)
+BACKUP_KEEP = env.int("BACKUP_KEEP", 7)  # newest archives kept in BACKUP_DIR; 0 keeps all
+if BACKUP_KEEP < 0:
+    raise ImproperlyConfigured("BACKUP_KEEP must be 0 (keep all) or more.")
+
 # --- MAM acquisition (SPEC §8.1, §8.2, §8.4) --------------------------------------------------
 MAM_MIN_INTERVAL = env.float("MAM_MIN_INTERVAL", 2.0)  # seconds between MAM requests, across processes
 MAM_TIMEOUT = env.float("MAM_TIMEOUT", 15.0)

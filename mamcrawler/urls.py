@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from mamcrawler.api.docs import RedocView, SchemaView, SwaggerView
 from mamcrawler.api.login_guard import guard_login
 from mamcrawler.api.views import api_not_found
+from mamcrawler.backup.api import BackupView
 from mamcrawler.system.dashboard import dashboard_index
 
 handler404 = "mamcrawler.api.views.handler404"
@@ -19,6 +20,7 @@ api_v1 = [
     path("auth/", include("mamcrawler.accounts.api.urls")),
     path("scheduler/", include("scheduler.api.urls")),
     path("system/", include("mamcrawler.system.api.urls")),
+    path("admin/maintenance/backup/", BackupView.as_view(), name="admin-maintenance-backup"),
     path("admin/", include("mamcrawler.accounts.api.admin_urls")),
     path("", include("library.api.urls")),
     path("", include("downloads.api.urls")),

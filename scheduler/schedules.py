@@ -47,6 +47,13 @@ JOBS: dict[str, Job] = {
             timeout_seconds=1800,
         ),
         Job(
+            name="backup",
+            description="Write a backup archive of the whole instance to BACKUP_DIR; keep the newest BACKUP_KEEP.",
+            function="mamcrawler.backup.services.backup_run",
+            default_schedule="30 0 * * *",
+            timeout_seconds=3600,
+        ),
+        Job(
             name="abs_sync",
             description="Import Audiobookshelf library items as books and report drift (SPEC §9).",
             function="library.services.abs_sync.abs_sync_run",

@@ -35,6 +35,7 @@ EXPECTED = {
     ("/api/v1/admin/api-keys/(?P<pk>[^/.]+)/revoke/", "post"): "admin",
     ("/api/v1/admin/audit-logs/", "get"): "admin",
     ("/api/v1/admin/maintenance/cleanup/", "post"): "admin",
+    ("/api/v1/admin/maintenance/backup/", "post"): "admin",
     ("/api/v1/admin/cache/clear/", "post"): "admin",
 }
 
