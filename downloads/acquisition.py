@@ -25,6 +25,7 @@ from downloads.torrents import TorrentMeta, magnet_meta, torrent_meta
 from library.models import GapStatus, MissingBook
 from library.naming import name_key
 from mamcrawler.api.exceptions import AppValidationError, Conflict, ExternalApiError
+from notifications.events import download_data, notify
 
 logger = logging.getLogger("mamcrawler.downloads")
 
@@ -157,6 +158,7 @@ def _guarded(download: Download, decision: GuardDecision, created: bool) -> Down
     """Hold a just-created download the guard refuses."""
     if created and not decision.allowed:
         download = download_hold(download=download, reason=decision.hold_reason)
+        notify("download_held", {**download_data(download), "reason": decision.hold_reason})
     return download
 
 
@@ -270,12 +272,12 @@ class _client:
 
 def mam_torrent_id_from_url(url: str) -> int:
     """The torrent id of a MAM download URL; any other host or shape is a 422 (never fetched)."""
+    mam = urlsplit(settings.MAM_BASE_URL)
     try:
         parts = urlsplit(url.strip())
         port = parts.port  # raises for a port that is not a number in 0-65535
     except ValueError as exc:  # e.g. "http://[::1" or "http://host:abc/"
         raise AppValidationError(f"torrent_url is not a valid URL: {exc}.") from exc
-    mam = urlsplit(settings.MAM_BASE_URL)
     if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() != (mam.hostname or "").lower():
         raise AppValidationError(f"torrent_url must be a {mam.hostname} URL; other hosts are never fetched.")
     if port != mam.port or parts.username or parts.password:

@@ -28,6 +28,7 @@ from downloads.integrations.mam import MamClient
 from downloads.models import DownloadStatus, MamSession
 from library.models import GapReason, GapStatus, MissingBook
 from mamcrawler.api.exceptions import ExternalApiError
+from notifications.events import notify
 from scheduler.context import JobContext
 
 logger = logging.getLogger("mamcrawler.downloads")
@@ -115,6 +116,8 @@ def acquire_wanted_run(
                 elif not best.allowed:
                     summary["held"][gap.pk] = best.hold_reason
                     job.log("Held %s: %s", gap.title, best.hold_reason)
+                    if not dry_run:
+                        notify("download_held", {"gap_id": gap.pk, "title": gap.title, "reason": best.hold_reason})
                     job.count(skipped=1)
                 elif dry_run:
                     summary["queued"].append({"gap": gap.pk, "mam_torrent_id": best.mam_torrent_id})

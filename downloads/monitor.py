@@ -15,6 +15,7 @@ from downloads.integrations import qbittorrent as qb
 from downloads.models import Download, DownloadStatus
 from downloads.state import download_fail, download_transition, downloads_claim
 from mamcrawler.api.exceptions import AppError, Conflict, ExternalApiError
+from notifications.events import download_data, notify
 from scheduler.context import JobContext
 from scheduler.locks import worker_name
 
@@ -173,6 +174,8 @@ def downloads_import(*, report: MonitorReport, worker: str) -> None:
             continue
         download = download_import(download=download)
         (report.imported if download.status == S.IMPORTED else report.failed).append(download.pk)
+        if download.status == S.IMPORTED:
+            notify("book_imported", download_data(download))
 
 
 def downloads_sync(*, job: JobContext | None = None) -> MonitorReport:
@@ -209,6 +212,8 @@ def downloads_sync(*, job: JobContext | None = None) -> MonitorReport:
 def download_monitor_run(*, job: JobContext) -> dict:
     """The ``download_monitor`` job (every 2 minutes by default)."""
     report = downloads_sync(job=job)
+    for failed in Download.objects.filter(pk__in=report.failed).select_related("book"):
+        notify("download_failed", download_data(failed))
     done = len(report.submitted) + len(report.completed) + len(report.imported) + len(report.released)
     job.count(processed=done + len(report.failed), succeeded=done, failed=len(report.failed))
     job.log(

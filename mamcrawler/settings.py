@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "library",
     "downloads",
     "scheduler",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -388,6 +389,17 @@ BACKUP_DIR = env.path("BACKUP_DIR", DATA_DIR / "backups", base=BASE_DIR)
 BACKUP_KEEP = env.int("BACKUP_KEEP", 7)  # newest archives kept in BACKUP_DIR; 0 keeps all
 if BACKUP_KEEP < 0:
     raise ImproperlyConfigured("BACKUP_KEEP must be 0 (keep all) or more.")
+
+# --- Notifications (SPEC §10.1) -------------------------------------------------------------
+# Webhooks (and json:// form:// xml:// Apprise URLs) to loopback or private addresses are
+# refused unless this is on; link-local addresses (169.254.0.0/16, fe80::/10) always are.
+NOTIFY_ALLOW_PRIVATE = env.bool("NOTIFY_ALLOW_PRIVATE", False)
+# Attempts per delivery; retries wait NOTIFY_RETRY_BASE_SECONDS x 2^(attempt - 1).
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", 30)
+# Seconds a webhook request may take.
+NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", 10.0)
+# --- end Notifications ----------------------------------------------------------------------
 
 # --- MAM acquisition (SPEC §8.1, §8.2, §8.4) --------------------------------------------------
 MAM_MIN_INTERVAL = env.float("MAM_MIN_INTERVAL", 2.0)  # seconds between MAM requests, across processes

@@ -22,6 +22,7 @@ api_v1 = [
     path("system/", include("mamcrawler.system.api.urls")),
     path("admin/maintenance/backup/", BackupView.as_view(), name="admin-maintenance-backup"),
     path("admin/", include("mamcrawler.accounts.api.admin_urls")),
+    path("notifications/", include("notifications.api.urls")),
     path("", include("library.api.urls")),
     path("", include("downloads.api.urls")),
 ]

@@ -173,6 +173,12 @@ def _finish(run: JobRun, status: str, *, error: str = "") -> JobRun:
             "skipped",
         ]
     )
+    try:  # job_failed and the run's digests (SPEC §10.1); a notification never fails a job
+        from notifications.events import job_run_finished
+
+        job_run_finished(run)
+    except Exception:  # noqa: BLE001
+        logger.exception("Notifications of run %s failed", run.pk)
     return run
 
 

@@ -119,6 +119,13 @@ JOBS: dict[str, Job] = {
             condition_text="QBITTORRENT_URL set",
         ),
         Job(
+            name="notifications_retry",
+            description="Re-send notification deliveries whose retry time has passed (SPEC §10.1).",
+            function="notifications.jobs.notifications_retry_run",
+            default_schedule="5m",
+            timeout_seconds=600,
+        ),
+        Job(
             name="download_retry",
             description="Requeue failed downloads whose retry time has come (SPEC §8.5).",
             function="downloads.state.downloads_retry_due",

@@ -29,6 +29,7 @@ from library.models import (
 from mamcrawler.accounts.models import ApiKey
 from mamcrawler.accounts.services import api_key_create
 from mamcrawler.audit.services import audit_record
+from notifications.models import Delivery, Target
 from scheduler.models import JobLock, JobRun, JobSetting, WorkerHeartbeat
 from tests.factories import AuthorFactory, BookFactory, NarratorFactory, SeriesEntryFactory, SeriesFactory, UserFactory
 
@@ -56,6 +57,12 @@ MAKERS = {
     "django_q.Failure": lambda: _task(False),
     "django_q.OrmQ": lambda: OrmQ.objects.create(
         key="mamcrawler", payload=SignedPackage.dumps({"id": uuid4().hex, "name": "queued", "func": "math.floor"})
+    ),
+    "notifications.Target": lambda: Target.objects.create(
+        name="home", kind="webhook", url="http://example.com/hook", secret="admin-never-shows-this"
+    ),
+    "notifications.Delivery": lambda: Delivery.objects.create(
+        target=Target.objects.create(name="chat", kind="apprise", url="json://example.com/x"), event="test"
     ),
     "accounts.User": lambda: UserFactory(username="someone", role="editor"),
     "accounts.ApiKey": lambda: api_key_create(user=UserFactory(), name="cron", scopes=["read"])[0],

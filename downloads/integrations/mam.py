@@ -33,6 +33,7 @@ from downloads.bencode import info_hash as bencode_info_hash
 from downloads.models import MamSession
 from library.integrations.base import HttpClient
 from mamcrawler.api.exceptions import ExternalApiError
+from notifications.events import notify
 
 logger = logging.getLogger("mamcrawler.downloads")
 
@@ -243,6 +244,8 @@ class MamClient(HttpClient):
 
     def _expired(self, why: str, status_code: int | None = None) -> ExternalApiError:
         error = self._error(f"{EXPIRED_TEXT} ({why})", retryable=False, status_code=status_code)
+        if MamSession.objects.filter(pk=MamSession.SINGLETON_ID, expired=False).exists():  # once, not per request
+            notify("mam_session_expired", {"reason": why, "status_code": status_code})
         MamSession.objects.filter(pk=MamSession.SINGLETON_ID).update(
             expired=True, last_error=error.detail_text or "", updated_at=timezone.now()
         )

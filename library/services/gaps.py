@@ -25,6 +25,7 @@ from library.services import gaps_authors, gaps_series
 from library.services.completion import author_recalculate_many, series_recalculate_many
 from library.services.gaps_rules import GapPolicy
 from mamcrawler.api.exceptions import Conflict, ExternalApiError
+from notifications.events import notify
 from scheduler.context import JobContext
 from scheduler.models import JobRun
 
@@ -191,6 +192,8 @@ def gap_analysis_run(
     )
     author_recalculate_many(author_ids=touched_authors)
     summary = stats.summary(full=full)
+    if summary["gaps_new"]:
+        notify("gaps_found", {key: summary[key] for key in ("gaps_new", "series_gaps", "author_gaps")})
     job.log(
         "Checked %d series and %d authors: %d new gaps, %d updated, %d resolved; degraded providers: %s.",
         stats.series_checked,

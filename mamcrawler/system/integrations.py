@@ -36,6 +36,7 @@ from downloads.models import MamSession
 from library.integrations.audiobookshelf import AudiobookshelfClient
 from library.providers.registry import PROVIDERS, providers_status
 from mamcrawler.api.exceptions import ExternalApiError
+from notifications.events import notify
 
 logger = logging.getLogger("mamcrawler.system")
 
@@ -246,6 +247,9 @@ def integrations_check(*, timeout: float | None = None) -> list[IntegrationStatu
                 _apply(by_name[name], _Outcome(reachable=False, error=f"No answer within {timeout:g} seconds."), None)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    for down in (s for s in statuses if s.configured and s.reachable is False):  # at most hourly each
+        data = {"integration": down.name, "kind": down.kind, "error": down.last_error}
+        notify("integration_down", data, dedupe_key=down.name)
     return statuses
 
 

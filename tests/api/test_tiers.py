@@ -37,6 +37,9 @@ EXPECTED = {
     ("/api/v1/admin/maintenance/cleanup/", "post"): "admin",
     ("/api/v1/admin/maintenance/backup/", "post"): "admin",
     ("/api/v1/admin/cache/clear/", "post"): "admin",
+    ("/api/v1/notifications/targets/", "post"): "write",
+    ("/api/v1/notifications/targets/(?P<pk>[^/.]+)/test/", "post"): "write",
+    ("/api/v1/notifications/deliveries/", "get"): "read",
 }
 
 
