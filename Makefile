@@ -7,13 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup migrate lint format bench clean help
+.PHONY: run test setup migrate lint format bench screenshots clean help
 
 help:
 	@echo "make run   - set up (venv, install, migrate, schedules, admin) and run web server + worker"
 	@echo "make test  - set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint  - ruff check + format check"
 	@echo "make bench - performance benches (SPEC §12); prints tables, writes bench/results.json"
+	@echo "make screenshots - browser tests in headless Chromium; PNGs in docs/screenshots/"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,11 @@ run: setup
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.installed-test
+	REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/browser -m browser -p no:cacheprovider -q
+	@echo "Screenshots: $(CURDIR)/docs/screenshots/"
+	@ls -1 docs/screenshots/*.png
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
