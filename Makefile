@@ -45,7 +45,7 @@ test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 screenshots: $(VENV)/.installed-test
-	REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests/browser -m browser -p no:cacheprovider -q
+	REQUIRE_BROWSER=1 SAVE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -m browser -p no:cacheprovider -q
 	@echo "Screenshots: $(CURDIR)/docs/screenshots/"
 	@ls -1 docs/screenshots/*.png
 

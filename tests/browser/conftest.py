@@ -3,7 +3,7 @@
 No browser is downloaded (``playwright install`` is never run): Playwright launches the system
 Chromium through ``executable_path``. Without it the browser tests skip, unless
 ``REQUIRE_BROWSER=1`` (set by ``.ci/run`` and ``make screenshots``), where that is a failure.
-Every test saves a full-page PNG under ``docs/screenshots/``.
+Every test saves a full-page PNG (under ``docs/screenshots/`` with ``SAVE_SCREENSHOTS=1``).
 """
 
 from __future__ import annotations
@@ -85,12 +85,17 @@ def admin_page(page, superuser):
 
 
 @pytest.fixture
-def screenshot():
-    """``screenshot(page, name)`` saves a full-page ``docs/screenshots/<name>.png``; returns its path."""
+def screenshot(tmp_path):
+    """``screenshot(page, name)`` saves a full-page ``<name>.png``; returns its path.
+
+    Into ``docs/screenshots/`` with ``SAVE_SCREENSHOTS=1`` (``make screenshots``), else into the
+    test's temporary folder, so an ordinary ``make test`` leaves the committed PNGs alone.
+    """
+    folder = SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") == "1" else tmp_path
 
     def save(page, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
