@@ -115,6 +115,7 @@ def download_create(
     is_vip: bool = False,
     used_wedge: bool = False,
     priority: int | None = None,
+    mam_details: dict | None = None,
 ) -> tuple[Download, bool]:
     """A queued Download for the torrent ``meta`` describes, or the active one it already has.
 
@@ -141,6 +142,7 @@ def download_create(
                 is_vip=is_vip,
                 used_wedge=used_wedge,
                 priority=priority if priority is not None else (gap.priority if gap else 2),
+                mam_details=mam_details or {},
                 transitions=_created_entry(source),
                 status_changed_at=now,
             )
@@ -152,6 +154,17 @@ def download_create(
     gap_follow(download)
     logger.info("Download %s added from %s: %s (%s)", download.pk, source, download.title, download.info_hash)
     return download, True
+
+
+def mam_details(*, authors, narrators, series, fmt: str = "", language: str = "") -> dict:
+    """The MAM row's book facts kept on a Download, for its import (``series``: ``[[name, position], …]``)."""
+    return {
+        "authors": list(authors),
+        "narrators": list(narrators),
+        "series": [list(pair) for pair in series],
+        "format": fmt,
+        "language": language,
+    }
 
 
 def _guarded(download: Download, decision: GuardDecision, created: bool) -> Download:
@@ -203,6 +216,13 @@ def download_queue_candidate(*, candidate: Candidate, client: MamClient, gap: Mi
         is_free=candidate.is_free or (decision.uses_wedge and decision.allowed),
         is_vip=candidate.is_vip,
         used_wedge=decision.uses_wedge and decision.allowed,
+        mam_details=mam_details(
+            authors=candidate.authors,
+            narrators=candidate.narrators,
+            series=[(entry["name"], entry["position"]) for entry in candidate.series],
+            fmt=candidate.format,
+            language=candidate.language,
+        ),
     )
     return _guarded(download, decision, created)
 
@@ -249,6 +269,15 @@ def download_from_mam(
             is_free=decision.cost == FREE or (decision.uses_wedge and decision.allowed),
             is_vip=bool(row and (row.vip or row.fl_vip)),
             used_wedge=decision.uses_wedge and decision.allowed,
+            mam_details=mam_details(
+                authors=row.authors,
+                narrators=row.narrators,
+                series=row.series,
+                fmt=row.filetype,
+                language=row.lang_code,
+            )
+            if row
+            else None,
         )
         return _guarded(download, decision, created), created
 

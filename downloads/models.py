@@ -122,6 +122,9 @@ class Download(models.Model):
     info_hash = models.CharField(max_length=40, validators=[info_hash_validator])
     magnet = models.TextField(blank=True, default="")
     torrent_file = models.BinaryField(null=True, blank=True, help_text="Bytes of the .torrent file.")
+    mam_details = models.JSONField(
+        default=dict, blank=True, help_text="What MAM's search row said: authors, narrators, series, format."
+    )
     book = models.ForeignKey("library.Book", null=True, blank=True, on_delete=models.SET_NULL, related_name="downloads")
     missing_book = models.ForeignKey(
         "library.MissingBook", null=True, blank=True, on_delete=models.SET_NULL, related_name="downloads"

@@ -141,6 +141,28 @@ def downloads_poll(*, client: qb.QbittorrentClient, report: MonitorReport) -> No
             continue  # changed meanwhile (an API call, another worker); the next poll sees it
 
 
+def import_hint(download: Download) -> dict:
+    """What the import may use when the audio tags are silent (SPEC §8.1: MAM's info feeds the metadata).
+
+    With a gap, the gap names the book; MAM adds the narrators.  Without one, the MAM row
+    (authors, narrators, first series and position) or else the download's own title/author.
+    """
+    details = download.mam_details or {}
+    if download.missing_book_id:
+        gap = download.missing_book
+        candidate = gap.best_candidate or {}
+        narrators = details.get("narrators") or (
+            candidate.get("narrators") if candidate.get("mam_torrent_id") == download.mam_torrent_id else None
+        )
+        return {"narrators": narrators} if narrators else {}
+    authors = details.get("authors") or [a.strip() for a in download.author.split(",") if a.strip()]
+    hint = {"title": download.title, "authors": authors, "narrators": details.get("narrators") or []}
+    series = details.get("series") or []
+    if series:
+        hint["series"], hint["position"] = series[0][0], series[0][1] if len(series[0]) > 1 else ""
+    return hint
+
+
 def download_import(*, download: Download) -> Download:
     """Import a claimed ``importing`` download into the library (SPEC §8.6); failures retry later."""
     from downloads.importing import import_completed
@@ -148,12 +170,7 @@ def download_import(*, download: Download) -> Download:
     if not download.content_path:
         return download_fail(download=download, error="qBittorrent gave no content path to import from.")
     gap = download.missing_book
-    hint = {"title": download.title, "authors": [a.strip() for a in download.author.split(",") if a.strip()]}
-    if gap is not None:
-        hint = {}  # the gap knows the book better than the torrent's title does
-        candidate = gap.best_candidate or {}
-        if candidate.get("mam_torrent_id") == download.mam_torrent_id:
-            hint["narrators"] = candidate.get("narrators") or []  # MAM's narrator_info, when the tags have none
+    hint = import_hint(download)
     try:
         result = import_completed(content_path=download.content_path, gap=gap, hint=hint)
     except (AppError, OSError) as exc:

@@ -140,6 +140,8 @@ def test_a_series_gap_is_searched_downloaded_and_imported(world, httpserver):
     assert acquired.status == RunStatus.SUCCEEDED, acquired.error
     download = Download.objects.get()
     assert (download.mam_torrent_id, download.status, download.is_free) == (201, S.QUEUED, True)
+    assert download.mam_details["series"] == [["The Stormlight Archive", "2"]]
+    assert download.mam_details["narrators"] == ["Michael Kramer", "Kate Reading"]
     gap.refresh_from_db()
     assert gap.status == GapStatus.QUEUED and gap.best_candidate["mam_torrent_id"] == 201
 

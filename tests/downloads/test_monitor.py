@@ -167,3 +167,33 @@ def test_two_workers_monitoring_at_once_submit_and_import_each_download_once(lib
         assert download.status == S.IMPORTED, download.last_error
         assert steps.count(S.SUBMITTING) == 1 and steps.count(S.IMPORTING) == 1, steps
     assert Download.objects.count() == 4
+
+
+def test_mam_details_name_the_book_when_the_files_have_no_tags(library, tmp_path):
+    source = tmp_path / "downloads" / "wellofascension"
+    write_mp3(source / "01.mp3")
+    download = Download.objects.create(
+        title="The Well of Ascension",
+        author="Brandon Sanderson",
+        info_hash="f" * 40,
+        status=S.COMPLETED,
+        content_path=str(source),
+        progress=1,
+        mam_details={
+            "authors": ["Brandon Sanderson"],
+            "narrators": ["Michael Kramer"],
+            "series": [["Mistborn", "2"]],
+            "format": "mp3",
+            "language": "ENG",
+        },
+    )
+
+    downloads_import(report=MonitorReport(), worker="w1")
+
+    download.refresh_from_db()
+    book = download.book
+    assert download.status == S.IMPORTED, download.last_error
+    assert [n.name for n in book.narrators.all()] == ["Michael Kramer"]
+    entry = book.series_entries.get()
+    assert (entry.series.name, entry.position_label) == ("Mistborn", "2")
+    assert (library / "Brandon Sanderson" / "Mistborn" / "02 - The Well of Ascension" / "01.mp3").is_file()
