@@ -134,6 +134,11 @@ def _score(wanted: Wanted, torrent: MamTorrent) -> tuple[dict[str, int], str]:
     return reasons, position
 
 
+def match_threshold(wanted: Wanted) -> int:
+    """``MATCH_THRESHOLD``, less the 25 author points a search that names no author cannot earn."""
+    return settings.MATCH_THRESHOLD - (0 if wanted.authors else 25)
+
+
 def _candidate(wanted: Wanted, torrent: MamTorrent, account: AccountState) -> Candidate:
     reasons, position = _score(wanted, torrent)
     score = max(0, min(100, sum(reasons.values())))
@@ -143,8 +148,8 @@ def _candidate(wanted: Wanted, torrent: MamTorrent, account: AccountState) -> Ca
         rejected = f"{torrent.seeders} seeder(s), below {settings.MAM_MIN_SEEDERS}"
     elif bundle and not wanted.is_omnibus:
         rejected = "a bundle (omnibus, collection or many files) for a single book"
-    elif score < settings.MATCH_THRESHOLD:
-        rejected = f"score {score} below {settings.MATCH_THRESHOLD}"
+    elif score < (threshold := match_threshold(wanted)):
+        rejected = f"score {score} below {threshold}"
     decision = guard_check_torrent(account=account, torrent=torrent)
     return Candidate(
         mam_torrent_id=torrent.id,

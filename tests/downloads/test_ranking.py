@@ -114,3 +114,14 @@ def test_the_guard_holds_a_paid_candidate_with_its_reason():
     assert candidate.allowed is False
     assert candidate.hold_reason.startswith("ratio 0.")
     assert candidate.as_dict()["hold_reason"] == candidate.hold_reason
+
+
+def test_a_search_without_an_author_does_not_need_author_points():
+    ranked = rank(
+        [torrent(1, "The Way of Kings"), torrent(2, "Cooking for Kings and Queens")],
+        wanted=Wanted(title="The Way of Kings"),
+        include_rejected=True,
+    )
+
+    assert ranked[0].mam_torrent_id == 1 and not ranked[0].rejected and "author" not in ranked[0].reasons
+    assert ranked[1].rejected.startswith("score") and ranked[1].rejected.endswith("below 45")
