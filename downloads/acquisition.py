@@ -198,6 +198,7 @@ def download_queue_candidate(*, candidate: Candidate, client: MamClient, gap: Mi
     if gap is not None:
         current = active_downloads().filter(missing_book=gap).first()
         if current is not None:
+            gap_follow(current)  # a search racing with the queuing may have set the gap back to "found"
             return current
     data = client.download_torrent(dl=candidate.dl or None, tid=candidate.mam_torrent_id)
     meta = torrent_meta(data, field="torrent from MAM")

@@ -12,9 +12,10 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -27,6 +28,38 @@ from scheduler.models import JobRun, WorkerHeartbeat
 from scheduler.schedules import Job, get_job
 
 logger = logging.getLogger("mamcrawler.scheduler")
+
+T = TypeVar("T")
+# A bookkeeping write that meets a lock is tried again (SPEC §11); each try already waits
+# SQLITE_BUSY_TIMEOUT on SQLite, so these pauses only add up when a writer holds on longer.
+LOCKED_ATTEMPTS = 5
+LOCKED_PAUSE_SECONDS = 0.2
+_LOCKED_TEXTS = ("database is locked", "database table is locked")
+_LOCKED_SQLSTATES = ("40001", "40P01", "55P03")  # PostgreSQL: serialization failure, deadlock, lock not available
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate in _LOCKED_SQLSTATES or any(text in str(exc) for text in _LOCKED_TEXTS)
+
+
+def _retry_locked(write: Callable[[], T]) -> T:
+    """Do one of the runner's own writes, again after a pause while the database is locked.
+
+    Without it a lock held past the busy timeout would leave the run ``running`` and the
+    job's lock taken, so the next runs would be refused as "already running".
+    """
+    attempt = 1
+    while True:
+        try:
+            return write()
+        except OperationalError as exc:
+            if attempt >= LOCKED_ATTEMPTS or connection.in_atomic_block or not _is_lock_error(exc):
+                raise
+            logger.warning("Database locked (%s); job bookkeeping tried again (%d).", exc, attempt)
+        time.sleep(LOCKED_PAUSE_SECONDS * 2 ** (attempt - 1))
+        attempt += 1
 
 
 def _job_or_404(name: str) -> Job:
@@ -94,12 +127,14 @@ def job_run_now(
     job = _job_or_404(name)
     if job_is_running(name):
         raise Conflict(f"Job {name} is already running.", context={"job": name})
-    run = JobRun.objects.create(
-        job=job.name,
-        trigger=trigger,
-        requested_by=user if getattr(user, "is_authenticated", False) else None,
-        request_id=current_request_id() or "",
-        params=params or {},
+    run = _retry_locked(
+        lambda: JobRun.objects.create(
+            job=job.name,
+            trigger=trigger,
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+            request_id=current_request_id() or "",
+            params=params or {},
+        )
     )
     return job_execute(run.pk, progress=progress)
 
@@ -125,7 +160,7 @@ def job_execute(run_id: int, progress: Callable[[int, int | None], None] | None 
     run.status = RunStatus.RUNNING
     run.started_at = timezone.now()
     run.worker = worker_name()
-    run.save(update_fields=["status", "started_at", "worker"])
+    _retry_locked(lambda: run.save(update_fields=["status", "started_at", "worker"]))
     started = time.monotonic()
     status, error = RunStatus.SUCCEEDED, ""
     try:
@@ -144,7 +179,7 @@ def job_execute(run_id: int, progress: Callable[[int, int | None], None] | None 
     finally:
         run.duration_seconds = round(time.monotonic() - started, 3)
         run.log_tail = context.log_tail
-        lock_release(name=job.name, run=run)
+        _retry_locked(lambda: lock_release(name=job.name, run=run))
     return _finish(run, status, error=error)
 
 
@@ -159,19 +194,21 @@ def _finish(run: JobRun, status: str, *, error: str = "") -> JobRun:
     run.error = error[:10000]
     run.finished_at = timezone.now()
     # Explicit fields: ``cancel_requested`` may have been set by another process meanwhile.
-    run.save(
-        update_fields=[
-            "status",
-            "error",
-            "finished_at",
-            "duration_seconds",
-            "log_tail",
-            "summary",
-            "processed",
-            "succeeded",
-            "failed",
-            "skipped",
-        ]
+    _retry_locked(
+        lambda: run.save(
+            update_fields=[
+                "status",
+                "error",
+                "finished_at",
+                "duration_seconds",
+                "log_tail",
+                "summary",
+                "processed",
+                "succeeded",
+                "failed",
+                "skipped",
+            ]
+        )
     )
     try:  # job_failed and the run's digests (SPEC §10.1); a notification never fails a job
         from notifications.events import job_run_finished

@@ -262,10 +262,16 @@ class MamClient(HttpClient):
     def _json(self, method: str, path: str, *, json_body: Any = None) -> Any:
         response = self.request(method, path, json=json_body)
         try:
-            return response.json()
+            data = response.json()
         except ValueError:
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             raise self._expired(f"{method} {path.split('?')[0]} answered {kind}, not JSON", response.status_code)
+        # A JSON answer means the session works again: an earlier "expired" (a glitch, a
+        # cookie renewed by hand) must not stay on the integration status and stop runs.
+        MamSession.objects.filter(pk=MamSession.SINGLETON_ID, expired=True).update(
+            expired=False, last_error="", updated_at=timezone.now()
+        )
+        return data
 
     # --- endpoints ------------------------------------------------------------------------------
 
