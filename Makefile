@@ -53,9 +53,16 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Scan and gap analysis on SQLite; the API under load and the list query counts on SQLite and on
+# PostgreSQL (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres; skipped when
+# no server answers); then one summary table. Numbers merge into bench/results.json.
 bench: $(VENV)/.installed-test
-	$(PY) -m bench.scan
-	$(PY) -m bench.gaps
+	@started=$$(date +%s); \
+	$(PY) -m bench.scan && \
+	$(PY) -m bench.gaps && \
+	$(PY) -m bench.load --database sqlite && \
+	$(PY) -m bench.load --database postgresql && \
+	$(PY) -m bench.summary --seconds $$(( $$(date +%s) - started ))
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections import namedtuple
 from datetime import timedelta
 from functools import reduce
 
@@ -27,6 +28,7 @@ from rest_framework.filters import search_smart_split
 
 from library.choices import BookStatus
 from library.models import Book, BookAuthor, BookFile, Narrator, SeriesEntry
+from library.selectors.sums import as_int, wide_sum
 
 # What ``search=`` and ``search/?q=`` look in (DRF SearchFilter syntax, ``icontains``).
 BOOK_SEARCH_FIELDS = (
@@ -86,13 +88,63 @@ def book_relation_prefetches() -> list[Prefetch]:
 
 
 def book_list_queryset() -> QuerySet[Book]:
-    """Books with the relations the list representation needs (ordered by title, id)."""
-    return Book.objects.prefetch_related(*book_relation_prefetches()).order_by("title", "id")
+    """Books ordered by title, id; a page's relations come from ``book_attach_relations``.
+
+    No prefetches here: the list serializer (``BookSerializer``'s ``many=True`` form) attaches
+    them to the page in three ``values_list`` queries, the same three a prefetch would run.
+    """
+    return Book.objects.order_by("title", "id")
 
 
 def book_detail_queryset() -> QuerySet[Book]:
-    """The list queryset plus each book's files."""
-    return book_list_queryset().prefetch_related(_prefetch(FILES))
+    """Books with every relation the detail representation shows, files included."""
+    return Book.objects.prefetch_related(*book_relation_prefetches(), _prefetch(FILES)).order_by("title", "id")
+
+
+# Light rows of a page's relations: the attributes the serialisers read, as plain tuples.
+AuthorLinkRow = namedtuple("AuthorLinkRow", "author_id author_name")
+NarratorRow = namedtuple("NarratorRow", "id name")
+SeriesEntryRow = namedtuple("SeriesEntryRow", "series_id series_name position position_end position_label")
+
+
+def book_attach_relations(books: list[Book]) -> list[Book]:
+    """Fill ``AUTHOR_LINKS``, ``NARRATORS`` and ``SERIES_ENTRIES`` of ``books`` in three queries.
+
+    The lists ``book_relation_prefetches()`` would give (same rows, same order) but as
+    named tuples read with ``values_list``. Measured (``bench/load.py``, 50 books a page):
+    model instances and the prefetch machinery took about half of the list's time; these
+    rows cost a fraction of that. Books that already carry the lists are left alone.
+    """
+    todo = {book.pk: book for book in books if getattr(book, AUTHOR_LINKS, None) is None}
+    if not todo:
+        return books
+    links = {pk: [] for pk in todo}
+    narrators = {pk: [] for pk in todo}
+    entries = {pk: [] for pk in todo}
+    author_rows = (
+        BookAuthor.objects.filter(book_id__in=todo)
+        .order_by("position", "id")
+        .values_list("book_id", "author_id", "author__name")
+    )
+    for book_id, author_id, name in author_rows:
+        links[book_id].append(AuthorLinkRow(author_id, name))
+    narrator_rows = (
+        Book.narrators.through.objects.filter(book_id__in=todo)
+        .order_by("narrator__name", "narrator_id")
+        .values_list("book_id", "narrator_id", "narrator__name")
+    )
+    for book_id, narrator_id, name in narrator_rows:
+        narrators[book_id].append(NarratorRow(narrator_id, name))
+    entry_rows = SeriesEntry.objects.filter(book_id__in=todo).values_list(  # Meta.ordering: position, id
+        "book_id", "series_id", "series__name", "position", "position_end", "position_label"
+    )
+    for book_id, *entry in entry_rows:
+        entries[book_id].append(SeriesEntryRow(*entry))
+    for pk, book in todo.items():
+        setattr(book, AUTHOR_LINKS, links[pk])
+        setattr(book, NARRATORS, narrators[pk])
+        setattr(book, SERIES_ENTRIES, entries[pk])
+    return books
 
 
 def book_get(*, book_id: int) -> Book:
@@ -197,7 +249,7 @@ def book_stats() -> dict:
     ).aggregate(
         count=Count("id"),
         duration=Sum("duration_seconds"),
-        size=Sum("size_bytes"),
+        size=wide_sum("size_bytes"),
         completeness=Avg("metadata_completeness"),
         with_series=Count("id", filter=Q(in_series=True)),
         recent=Count("id", filter=Q(date_added__gte=now - timedelta(days=STATS_RECENT_DAYS))),
@@ -217,7 +269,7 @@ def book_stats() -> dict:
         "by_format": by_format,
         "by_language": by_language,
         "total_duration_seconds": figures["duration"] or 0,
-        "total_size_bytes": figures["size"] or 0,
+        "total_size_bytes": as_int(figures["size"]),
         "average_completeness": round(float(average), 1) if average is not None else None,
         "with_series": figures["with_series"],
         "without_series": figures["count"] - figures["with_series"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
@@ -103,6 +103,9 @@ def _as_drf(exc):
         return exceptions.ValidationError(detail)
     if isinstance(exc, (ProtectedError, RestrictedError)):
         return Conflict("The object is still referenced by other objects.")
+    if isinstance(exc, SuspiciousOperation):
+        # Django refuses bodies over DATA_UPLOAD_MAX_NUMBER_FIELDS/_FILES or _MEMORY_SIZE while parsing.
+        return exceptions.ParseError("The request body is too large or has too many fields or files.")
     return exc
 
 

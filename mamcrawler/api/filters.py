@@ -48,6 +48,12 @@ class IntegerFilter(filters.NumberFilter):
 
     field_class = forms.IntegerField
 
+    def __init__(self, *args, **kwargs):
+        # Beyond a 64-bit integer the database driver raises OverflowError (a 500); refuse it as a 422.
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
 
 class StableOrderingFilter(filters.OrderingFilter):
     """``ordering=`` over an allow-list; unknown (NULL) values sort last either way, ``id`` breaks ties.

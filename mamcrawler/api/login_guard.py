@@ -39,7 +39,10 @@ def login_attempt_blocked(request, username: str | None = None) -> bool:
     ``request`` is Django's HttpRequest; ``username`` defaults to the one in its body.
     """
     rate = settings.LOGIN_ATTEMPTS_RATE
-    by_ip = is_ratelimited(request, group="login-ip", key="ip", rate=rate, method="POST", increment=True)
+    # REMOTE_ADDR is optional in WSGI (a Unix socket, an in-process client); without it the
+    # ``ip`` key raises, so such attempts share one bucket instead of answering 500.
+    ip_key = "ip" if request.META.get("REMOTE_ADDR") else (lambda group, req: "no-address")
+    by_ip = is_ratelimited(request, group="login-ip", key=ip_key, rate=rate, method="POST", increment=True)
     username = (username if username is not None else _username(None, request)).strip().lower()
     by_user = bool(username) and is_ratelimited(
         request, group="login-user", key=lambda group, req: username, rate=rate, method="POST", increment=True

@@ -13,6 +13,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from mamcrawler.accounts.models import ApiKey
@@ -45,6 +46,8 @@ def count_request(key: str, *, duration: int) -> tuple[int, float]:
     counters = caches["counters"]
     if hasattr(counters, "count"):
         return counters.count(key, duration)
+    if isinstance(counters, RedisCache):
+        return _count_in_redis(counters, key, duration)
     now = time.time()
     counters.add(f"{key}:start", now, timeout=duration)
     counters.add(key, 0, timeout=duration)
@@ -55,6 +58,24 @@ def count_request(key: str, *, duration: int) -> tuple[int, float]:
         count = 1
     start = counters.get(f"{key}:start") or now
     return count, float(start) + duration
+
+
+def _count_in_redis(counters: RedisCache, key: str, duration: int) -> tuple[int, float]:
+    """``count_request`` on Redis in one round trip (MULTI/EXEC) instead of four.
+
+    Measured by ``bench/load.py``: the four separate commands (add, add, incr, get) were
+    a visible share of an API read under load. The window's start is kept as plain text
+    under ``<key>:opened`` (the cache API would pickle it).
+    """
+    full_key = counters.make_and_validate_key(key)
+    client = counters._cache.get_client(full_key, write=True)
+    pipe = client.pipeline(transaction=True)
+    pipe.set(f"{full_key}:opened", repr(time.time()), nx=True, ex=duration)
+    pipe.set(full_key, 0, nx=True, ex=duration)
+    pipe.incr(full_key)
+    pipe.get(f"{full_key}:opened")
+    _opened, _created, count, start = pipe.execute()
+    return count, (float(start) if start is not None else time.time()) + duration
 
 
 class TierThrottle(BaseThrottle):

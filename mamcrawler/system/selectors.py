@@ -27,6 +27,7 @@ from library.models_gaps import GapStatus
 from library.selectors.authors import author_completion_summary
 from library.selectors.metadata import metadata_status
 from library.selectors.series import series_completion_summary
+from library.selectors.sums import as_int, wide_sum
 from mamcrawler.system import integrations
 
 MAM_TREND_DAYS = 7
@@ -111,18 +112,18 @@ def download_stats(*, now=None) -> dict:
 def _library_by_format() -> dict:
     """Bytes of the library's files per format (``BookFile``), and of active books per format (``Book``)."""
     files = {
-        (fmt or "unknown"): {"files": n, "size_bytes": size or 0}
+        (fmt or "unknown"): {"files": n, "size_bytes": as_int(size)}
         for fmt, n, size in BookFile.objects.order_by()
         .values_list("format")
-        .annotate(n=Count("id"), size=Sum("size_bytes"))
+        .annotate(n=Count("id"), size=wide_sum("size_bytes"))
         .order_by("format")
     }
     books = {
-        (fmt or "unknown"): {"books": n, "size_bytes": size or 0}
+        (fmt or "unknown"): {"books": n, "size_bytes": as_int(size)}
         for fmt, n, size in Book.objects.filter(status=BookStatus.ACTIVE)
         .order_by()
         .values_list("format")
-        .annotate(n=Count("id"), size=Sum("size_bytes"))
+        .annotate(n=Count("id"), size=wide_sum("size_bytes"))
         .order_by("format")
     }
     return {

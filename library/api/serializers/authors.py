@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from library.api.serializers.series import (
+    MAX_COUNT,
     PROVIDER_FIELDS,
     SeriesCompletionBriefSerializer,
     StatusCountsSerializer,
@@ -43,6 +44,7 @@ class AuthorInput(serializers.ModelSerializer):
     class Meta:
         model = Author
         fields = ["name", "sort_name", "monitored", "books_known", *PROVIDER_FIELDS]
+        extra_kwargs = {"books_known": {"max_value": MAX_COUNT}}
 
 
 class AuthorMergeInput(serializers.Serializer):

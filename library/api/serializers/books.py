@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from django.db.models import Manager
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
@@ -86,6 +87,18 @@ BOOK_READ_FIELDS = (
 )
 
 
+class BookListSerializer(serializers.ListSerializer):
+    """Many books: attaches the page's relations in three queries, then builds each row.
+
+    (``book_list_queryset`` has no prefetches; see ``selectors.book_attach_relations``.)
+    """
+
+    def to_representation(self, data) -> list[dict]:
+        books = selectors.book_attach_relations(list(data.all() if isinstance(data, Manager) else data))
+        row = self.child.to_representation
+        return [row(book) for book in books]
+
+
 class BookSerializer(serializers.ModelSerializer):
     """A book as listed: scalar fields plus its authors, narrators and series entries."""
 
@@ -101,6 +114,7 @@ class BookSerializer(serializers.ModelSerializer):
         model = Book
         fields = BOOK_READ_FIELDS
         read_only_fields = BOOK_READ_FIELDS
+        list_serializer_class = BookListSerializer
 
     def to_representation(self, book: Book) -> dict:
         narrators = selectors.relation_list(book, selectors.NARRATORS)

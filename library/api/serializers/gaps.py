@@ -149,6 +149,7 @@ class GapUpdateInput(serializers.Serializer):
 
 
 MAX_IDS = 10000
+MAX_ID = 2**63 - 1  # a larger id made the id__in lookup raise OverflowError (a 500)
 
 
 class GapAnalyzeInput(serializers.Serializer):
@@ -162,10 +163,16 @@ class GapAnalyzeInput(serializers.Serializer):
         help_text="`all`: series and monitored authors; `series` or `authors` alone (the ids given, or all).",
     )
     series_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_IDS, help_text="With `series`."
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=MAX_IDS,
+        help_text="With `series`.",
     )
     author_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_IDS, help_text="With `authors`."
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=MAX_IDS,
+        help_text="With `authors`.",
     )
     full = serializers.BooleanField(
         required=False, default=False, help_text="Analyse unchanged series and authors too (not only changed or due)."

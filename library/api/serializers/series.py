@@ -10,6 +10,10 @@ from library.choices import CompletionStatus
 from library.models import Author, Book, Series
 from library.positions import format_position
 
+# PositiveIntegerField's range on PostgreSQL. SQLite would store up to 2**63 - 1, and the
+# summaries' SUM over such counts overflowed (a 500); both databases now take the same values.
+MAX_COUNT = 2_147_483_647
+
 PROVIDER_FIELDS = ["openlibrary_id", "hardcover_id", "google_id", "audible_asin", "mam_id"]
 
 
@@ -62,6 +66,7 @@ class SeriesInput(serializers.ModelSerializer):
     class Meta:
         model = Series
         fields = ["name", "authors", "total_known", "monitored", *PROVIDER_FIELDS]
+        extra_kwargs = {"total_known": {"max_value": MAX_COUNT}}
 
 
 class SeriesBookSerializer(BookSummarySerializer):

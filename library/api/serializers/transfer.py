@@ -14,6 +14,17 @@ class LibraryExportQuery(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS, default="json", help_text="The file to make (default json).")
 
 
+class LibraryFileSerializer(serializers.Serializer):
+    """The JSON library file, for the schema: an envelope around three lists of records."""
+
+    format = serializers.CharField(help_text="Always `mamcrawler-library`.")
+    version = serializers.IntegerField()
+    exported_at = serializers.DateTimeField()
+    authors = serializers.ListField(child=serializers.DictField())
+    series = serializers.ListField(child=serializers.DictField())
+    books = serializers.ListField(child=serializers.DictField())
+
+
 class LibraryImportInput(serializers.Serializer):
     file = serializers.FileField(help_text="A library file made by the export (JSON or CSV), at most 10 MiB.")
     format = serializers.ChoiceField(

@@ -101,7 +101,10 @@ class MetadataViewSet(BaseViewSet):
         tags=TAGS,
         summary="Correct one book's metadata from the providers now",
         request=CorrectBookInput,
-        responses=CorrectionResultSerializer,
+        responses={
+            200: CorrectionResultSerializer,
+            404: OpenApiResponse(description="No book with that `book_id`."),
+        },
     )
     @action(detail=False, methods=["post"], url_path="correct-book", serializer_class=CorrectBookInput)
     def correct_book(self, request):

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from library.api.serializers.transfer import (
     MAX_UPLOAD_BYTES,
     LibraryExportQuery,
+    LibraryFileSerializer,
     LibraryImportInput,
     LibraryImportReportSerializer,
 )
@@ -56,7 +57,7 @@ class LibraryExportView(TieredThrottleMixin, APIView):
         ),
         parameters=[LibraryExportQuery],
         responses={
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_RESPONSE),
+            (200, "application/json"): OpenApiResponse(LibraryFileSerializer, description=FILE_RESPONSE),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_RESPONSE),
         },
     )
