@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 	$(PY) -m bench.scan && \
 	$(PY) -m bench.gaps && \
 	$(PY) -m bench.load --database sqlite && \
+	$(PY) -m bench.load --database sqlite --counters db && \
 	$(PY) -m bench.load --database postgresql && \
 	$(PY) -m bench.summary --seconds $$(( $$(date +%s) - started ))
 

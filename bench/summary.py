@@ -56,7 +56,11 @@ def _rows(results: dict) -> list[tuple[str, str, str, str]]:
             latency = f"p50/95/99 {run['p50_ms']}/{run['p95_ms']}/{run['p99_ms']} ms"
             value = f"{run['requests_per_second']:.1f} req/s, {latency}, {run['errors']} errors"
             rows.append((f"GET {name} ?limit=50, {api['concurrency']} clients", vendor, value, ""))
-        rows.append(("books list ÷ floor", vendor, f"{api['ratio']}", _verdict(api["ratio"] >= 0.5, ">= 0.5")))
+        if vendor.endswith("/db-counters"):
+            verdict = "for reference (a database write per request for the throttle)"
+        else:
+            verdict = _verdict(api["ratio"] >= 0.5, ">= 0.5")
+        rows.append(("books list ÷ floor", vendor, f"{api['ratio']}", verdict))
         if "in_process" in api:
             cost = api["in_process"]
             value = f"{cost['books_list_ms']} vs {cost['floor_ms']} ms per request (ratio {cost['ratio']})"

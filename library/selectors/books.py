@@ -5,8 +5,10 @@ from __future__ import annotations
 import operator
 from collections import namedtuple
 from datetime import timedelta
+from decimal import Decimal
 from functools import reduce
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -27,7 +29,7 @@ from django.utils import timezone
 from rest_framework.filters import search_smart_split
 
 from library.choices import BookStatus
-from library.models import Book, BookAuthor, BookFile, Narrator, SeriesEntry
+from library.models import Author, Book, BookAuthor, BookFile, Narrator, Series, SeriesEntry
 from library.selectors.sums import as_int, wide_sum
 
 # What ``search=`` and ``search/?q=`` look in (DRF SearchFilter syntax, ``icontains``).
@@ -107,13 +109,53 @@ NarratorRow = namedtuple("NarratorRow", "id name")
 SeriesEntryRow = namedtuple("SeriesEntryRow", "series_id series_name position position_end position_label")
 
 
+def _relation_sql() -> tuple[str, str, str]:
+    """The three statements of ``book_attach_relations``, named from the models' metadata.
+
+    Each is one fixed statement for any page: the page's ids come as one JSON-free list
+    parameter expanded to ``IN (%s, …)`` by the caller.
+    """
+    q = connection.ops.quote_name
+    link, author = BookAuthor._meta, Author._meta
+    through, narrator = Book.narrators.through._meta, Narrator._meta
+    entry, series = SeriesEntry._meta, Series._meta
+    # Identifiers come from the models' metadata and ids are parameters: nothing user-supplied is spliced in.
+    authors = (
+        f"SELECT l.{q('book_id')}, a.{q('id')}, a.{q('name')} FROM {q(link.db_table)} l "  # noqa: S608
+        f"JOIN {q(author.db_table)} a ON a.{q('id')} = l.{q('author_id')} "
+        f"WHERE l.{q('book_id')} IN ({{ids}}) ORDER BY l.{q('position')}, l.{q('id')}"
+    )
+    narrators = (
+        f"SELECT t.{q('book_id')}, n.{q('id')}, n.{q('name')} FROM {q(through.db_table)} t "  # noqa: S608
+        f"JOIN {q(narrator.db_table)} n ON n.{q('id')} = t.{q('narrator_id')} "
+        f"WHERE t.{q('book_id')} IN ({{ids}}) ORDER BY n.{q('name')}, n.{q('id')}"
+    )
+    entries = (
+        f"SELECT e.{q('book_id')}, s.{q('id')}, s.{q('name')}, e.{q('position')}, e.{q('position_end')}, "  # noqa: S608
+        f"e.{q('position_label')} FROM {q(entry.db_table)} e "
+        f"JOIN {q(series.db_table)} s ON s.{q('id')} = e.{q('series_id')} "
+        f"WHERE e.{q('book_id')} IN ({{ids}}) "
+        f"ORDER BY CASE WHEN e.{q('position')} IS NULL THEN 1 ELSE 0 END, e.{q('position')}, e.{q('id')}"
+    )
+    return authors, narrators, entries
+
+
+def _decimal(value) -> Decimal | None:
+    """A DecimalField read by hand: PostgreSQL gives Decimal, SQLite an int or a float."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
 def book_attach_relations(books: list[Book]) -> list[Book]:
     """Fill ``AUTHOR_LINKS``, ``NARRATORS`` and ``SERIES_ENTRIES`` of ``books`` in three queries.
 
-    The lists ``book_relation_prefetches()`` would give (same rows, same order) but as
-    named tuples read with ``values_list``. Measured (``bench/load.py``, 50 books a page):
-    model instances and the prefetch machinery took about half of the list's time; these
-    rows cost a fraction of that. Books that already carry the lists are left alone.
+    The lists ``book_relation_prefetches()`` would give (same rows, same order: the tests
+    compare them) as named tuples.  This is the books list's hot path, so the three
+    statements are written out (``_relation_sql``) rather than built by the ORM for every
+    page: measured with ``bench/load.py`` (50 books a page, SQLite), building and compiling
+    the three querysets cost 1.7 ms a request against 0.2 ms for running them.  Books that
+    already carry the lists are left alone.
     """
     todo = {book.pk: book for book in books if getattr(book, AUTHOR_LINKS, None) is None}
     if not todo:
@@ -121,25 +163,19 @@ def book_attach_relations(books: list[Book]) -> list[Book]:
     links = {pk: [] for pk in todo}
     narrators = {pk: [] for pk in todo}
     entries = {pk: [] for pk in todo}
-    author_rows = (
-        BookAuthor.objects.filter(book_id__in=todo)
-        .order_by("position", "id")
-        .values_list("book_id", "author_id", "author__name")
-    )
-    for book_id, author_id, name in author_rows:
-        links[book_id].append(AuthorLinkRow(author_id, name))
-    narrator_rows = (
-        Book.narrators.through.objects.filter(book_id__in=todo)
-        .order_by("narrator__name", "narrator_id")
-        .values_list("book_id", "narrator_id", "narrator__name")
-    )
-    for book_id, narrator_id, name in narrator_rows:
-        narrators[book_id].append(NarratorRow(narrator_id, name))
-    entry_rows = SeriesEntry.objects.filter(book_id__in=todo).values_list(  # Meta.ordering: position, id
-        "book_id", "series_id", "series__name", "position", "position_end", "position_label"
-    )
-    for book_id, *entry in entry_rows:
-        entries[book_id].append(SeriesEntryRow(*entry))
+    authors_sql, narrators_sql, entries_sql = _relation_sql()
+    ids = list(todo)
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(authors_sql.format(ids=placeholders), ids)
+        for book_id, author_id, name in cursor.fetchall():
+            links[book_id].append(AuthorLinkRow(author_id, name))
+        cursor.execute(narrators_sql.format(ids=placeholders), ids)
+        for book_id, narrator_id, name in cursor.fetchall():
+            narrators[book_id].append(NarratorRow(narrator_id, name))
+        cursor.execute(entries_sql.format(ids=placeholders), ids)
+        for book_id, series_id, name, position, position_end, label in cursor.fetchall():
+            entries[book_id].append(SeriesEntryRow(series_id, name, _decimal(position), _decimal(position_end), label))
     for pk, book in todo.items():
         setattr(book, AUTHOR_LINKS, links[pk])
         setattr(book, NARRATORS, narrators[pk])

@@ -14,12 +14,12 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     """The active key whose secret is ``secret``, compared in constant time, or None."""
     if len(secret) <= PREFIX_LENGTH or len(secret) > 200:
         return None
-    key = ApiKey.objects.select_related("user").filter(prefix=secret[:PREFIX_LENGTH]).first()
-    if key is None or not hmac.compare_digest(key.hashed_key, ApiKey.hash_secret(secret)):
-        return None
-    if not key.is_active or not key.user.is_active:
-        return None
-    return key
+    hashed = ApiKey.hash_secret(secret)
+    # Every key with this prefix (one, but prefixes may collide), without ORDER BY: this runs on every request.
+    for key in ApiKey.objects.select_related("user").filter(prefix=secret[:PREFIX_LENGTH]):
+        if hmac.compare_digest(key.hashed_key, hashed):
+            return key if key.is_active and key.user.is_active else None
+    return None
 
 
 def user_queryset() -> QuerySet[User]:
