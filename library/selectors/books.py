@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from collections import namedtuple
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from functools import reduce
 
@@ -107,6 +108,79 @@ def book_detail_queryset() -> QuerySet[Book]:
 AuthorLinkRow = namedtuple("AuthorLinkRow", "author_id author_name")
 NarratorRow = namedtuple("NarratorRow", "id name")
 SeriesEntryRow = namedtuple("SeriesEntryRow", "series_id series_name position position_end position_label")
+
+
+# The columns the list representation shows, in the order ``book_page_rows`` reads them.
+BOOK_ROW_FIELDS = (
+    "id",
+    "title",
+    "subtitle",
+    "isbn",
+    "asin",
+    "publisher",
+    "published_year",
+    "published_date",
+    "language",
+    "description",
+    "duration_seconds",
+    "abridged",
+    "format",
+    "bitrate_kbps",
+    "size_bytes",
+    "abs_id",
+    "status",
+    "metadata_completeness",
+    "metadata_sources",
+    "locked_fields",
+    "date_added",
+    "updated_at",
+)
+
+
+class BookRow:
+    """A listed book read without a model instance: the attributes ``BookSerializer`` reads."""
+
+    __slots__ = (*BOOK_ROW_FIELDS, "pk", AUTHOR_LINKS, NARRATORS, SERIES_ENTRIES)
+
+
+def _utc(value):
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def book_page_rows(ids: list[int]) -> list[BookRow]:
+    """The books ``ids`` (a page, in that order) as ``BookRow``s, read by one written-out statement.
+
+    The books list's hot path: the page's ids come from the filtered, ordered, paginated
+    queryset (``values_list("pk")``), and the rows from here. Measured with ``bench/load.py``
+    (SQLite, 50 books): 50 model instances with their field converters cost about 1 ms a
+    request, these rows a third of that. ``tests/bench/test_floor.py`` and the books API
+    tests pin that the representation is the same.
+    """
+    if not ids:
+        return []
+    q = connection.ops.quote_name
+    columns = ", ".join(q(Book._meta.get_field(name).column) for name in BOOK_ROW_FIELDS)
+    placeholders = ", ".join(["%s"] * len(ids))
+    sql = f"SELECT {columns} FROM {q(Book._meta.db_table)} WHERE {q('id')} IN ({placeholders})"  # noqa: S608
+    rows = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        for values in cursor.fetchall():
+            row = BookRow()
+            for name, value in zip(BOOK_ROW_FIELDS, values, strict=True):
+                setattr(row, name, value)
+            row.pk = row.id
+            row.abridged = bool(row.abridged)
+            row.metadata_sources = _json(row.metadata_sources)
+            row.locked_fields = _json(row.locked_fields)
+            row.date_added, row.updated_at = _utc(row.date_added), _utc(row.updated_at)
+            rows[row.id] = row
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def _relation_sql() -> tuple[str, str, str]:

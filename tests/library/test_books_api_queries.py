@@ -34,9 +34,9 @@ def make_books(count):
 def test_the_list_costs_the_same_for_any_page_size(viewer_client, django_assert_num_queries, rows):
     make_books(rows)
 
-    # 0 throttle counter, 1 COUNT of the page's queryset, 2 the page of books,
-    # 3 their author links with authors, 4 their narrators, 5 their series entries with series.
-    with django_assert_num_queries(6):
+    # 0 throttle counter, 1 COUNT of the page's queryset, 2 the page's ids, 3 their rows,
+    # 4 their author links with authors, 5 their narrators, 6 their series entries with series.
+    with django_assert_num_queries(7):
         body = viewer_client.get(URL, {"limit": 50}).json()
 
     assert len(body["results"]) == rows
@@ -47,9 +47,9 @@ def test_filtering_searching_and_ordering_add_no_queries(viewer_client, django_a
     make_books(rows)
     params = {"search": "dragon", "has_series": "true", "monitored": "false", "ordering": "-completeness,title"}
 
-    # 0 throttle counter, 1 COUNT, 2 the page (filters and search are EXISTS subqueries), 3 author links,
-    # 4 narrators, 5 series entries.
-    with django_assert_num_queries(6):
+    # 0 throttle counter, 1 COUNT, 2 the page's ids (filters and search are EXISTS subqueries), 3 their rows,
+    # 4 author links, 5 narrators, 6 series entries.
+    with django_assert_num_queries(7):
         body = viewer_client.get(URL, params).json()
 
     assert len(body["results"]) == rows

@@ -103,6 +103,12 @@ class BookViewSet(ModelViewSet):
     def get_serializer_class(self):
         return self.serializers_by_action.get(self.action, super().get_serializer_class())
 
+    def list(self, request, *args, **kwargs):
+        """Filters, ordering and pagination pick the page's ids; the rows come from ``book_page_rows``."""
+        ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
+        books = selectors.book_page_rows(list(ids))
+        return self.get_paginated_response(BookSerializer(books, many=True, context=self.get_serializer_context()).data)
+
     def _detail(self, book: Book, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.book_get(book_id=book.pk)
         return Response(BookDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
