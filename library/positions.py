@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _NUMBER = r"\d{1,4}(?:\.\d{1,3})?"
 _LABEL = re.compile(rf"^\s*(?:#|book\s+|vol\.?\s*|volume\s+)?({_NUMBER})\s*(?:(?:-|–|to)\s*({_NUMBER}))?\s*$", re.I)
@@ -50,9 +51,10 @@ def parse_position(label: str | int | float | Decimal | None) -> Position:
     return Position(start, end, label_text)
 
 
+@lru_cache(maxsize=4096)
 def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    """``2.5``, ``3``: few distinct positions recur on every page, so their text is kept."""
+    return format(value.normalize(), "f")
 
 
 def format_position(value: Decimal | None) -> str | None:

@@ -1,10 +1,14 @@
 """The books list's relation rows (written-out SQL) match what the ORM prefetches give."""
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from rest_framework import serializers
 
+from library.api.serializers.books import _datetime
 from library.models import Book
+from library.positions import format_position
 from library.selectors.books import (
     AUTHOR_LINKS,
     NARRATORS,
@@ -53,3 +57,23 @@ def test_attached_rows_equal_the_prefetched_ones_in_the_same_order():
         ("Saga", None),
     ]
     assert _rows(attached[1]) == ([], [], [])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 11, 26, 23, 4, 5, 123456, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 6, 1, 12, 0, 0, 7, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_listed_timestamps_read_as_drf_would_write_them(value):
+    expected = serializers.DateTimeField(default_timezone=UTC).to_representation(value)
+
+    assert _datetime(value) == expected
+
+
+@pytest.mark.parametrize("text", ["2.50", "3", "10.0", "0.125"])
+def test_positions_print_as_decimal_strings_and_equal_values_alike(text):
+    assert format_position(Decimal(text)) == format(Decimal(text).normalize(), "f")
+    assert format_position(Decimal(text)) == format_position(Decimal(text + "0" if "." in text else text))
