@@ -61,11 +61,14 @@ def server(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 30
+        while True:
             try:
                 httpx.get(f"{base}/api/schema/", timeout=1)
                 break
             except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
                 time.sleep(0.1)
         yield base, secret
     finally:
