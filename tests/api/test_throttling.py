@@ -127,3 +127,15 @@ def test_with_redis_the_budget_and_the_real_wait_hold(redis_counters, tight_rate
     statuses = [viewer_client.get("/api/v1/books/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert 1 <= viewer_client.get("/api/v1/books/").json()["context"]["retry_after"] <= 60
+
+
+def test_with_redis_the_window_expires_with_its_counter(redis_counters, tight_rates, viewer_client):
+    from django.core.cache import caches
+
+    viewer_client.get("/api/v1/books/")
+
+    counters = caches["counters"]
+    client = counters._cache.get_client(None, write=False)
+    keys = client.keys(f"{counters.key_prefix}*")
+    assert len(keys) == 2  # the count and the time its window opened
+    assert all(0 < client.ttl(key) <= 60 for key in keys)

@@ -43,7 +43,8 @@ def _datetime(value: datetime | None) -> str | None:
         value = value.astimezone(UTC)
     output_format = api_settings.DATETIME_FORMAT
     if output_format == ISO_MICROSECONDS_Z:  # the project's format, without strftime parsing it each time
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        text = value.isoformat(timespec="microseconds")
+        return (text[:-6] if value.tzinfo is not None else text) + "Z"  # without "+00:00"
     if output_format is None:
         return value
     if output_format.lower() == ISO_8601:
