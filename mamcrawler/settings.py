@@ -195,7 +195,7 @@ REST_FRAMEWORK = {
     # Ordering is declared per resource with django-filter's OrderingFilter (an allow-list with
     # public names such as ``completeness``), so DRF's OrderingFilter is deliberately absent.
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "mamcrawler.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
