@@ -7,8 +7,9 @@ import operator
 from collections import namedtuple
 from datetime import UTC, timedelta
 from decimal import Decimal
-from functools import reduce
+from functools import cache, reduce
 
+import orjson
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -149,7 +150,13 @@ def _utc(value):
 
 
 def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    """A JSON column as its value: both backends hand it over as text (orjson reads it fastest)."""
+    if not isinstance(value, str | bytes):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # what only the standard library reads (NaN, huge integers)
+        return json.loads(value)
 
 
 def book_page_rows(ids: list[int]) -> list[BookRow]:
@@ -163,13 +170,10 @@ def book_page_rows(ids: list[int]) -> list[BookRow]:
     """
     if not ids:
         return []
-    q = connection.ops.quote_name
-    columns = ", ".join(q(Book._meta.get_field(name).column) for name in BOOK_ROW_FIELDS)
     placeholders = ", ".join(["%s"] * len(ids))
-    sql = f"SELECT {columns} FROM {q(Book._meta.db_table)} WHERE {q('id')} IN ({placeholders})"  # noqa: S608
     rows = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(ids))
+        cursor.execute(_page_sql(connection.vendor).format(ids=placeholders), list(ids))
         for values in cursor.fetchall():
             row = BookRow()
             for name, value in zip(BOOK_ROW_FIELDS, values, strict=True):
@@ -183,7 +187,16 @@ def book_page_rows(ids: list[int]) -> list[BookRow]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
-def _relation_sql() -> tuple[str, str, str]:
+@cache
+def _page_sql(vendor: str) -> str:
+    """``book_page_rows``' statement, named from the model's metadata; the ids go in ``{ids}``."""
+    q = connection.ops.quote_name
+    columns = ", ".join(q(Book._meta.get_field(name).column) for name in BOOK_ROW_FIELDS)
+    return f"SELECT {columns} FROM {q(Book._meta.db_table)} WHERE {q('id')} IN ({{ids}})"  # noqa: S608
+
+
+@cache
+def _relation_sql(vendor: str) -> tuple[str, str, str]:
     """The three statements of ``book_attach_relations``, named from the models' metadata.
 
     Each is one fixed statement for any page: the page's ids come as one JSON-free list
@@ -237,7 +250,7 @@ def book_attach_relations(books: list[Book]) -> list[Book]:
     links = {pk: [] for pk in todo}
     narrators = {pk: [] for pk in todo}
     entries = {pk: [] for pk in todo}
-    authors_sql, narrators_sql, entries_sql = _relation_sql()
+    authors_sql, narrators_sql, entries_sql = _relation_sql(connection.vendor)
     ids = list(todo)
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
