@@ -1,5 +1,6 @@
 """The books list's relation rows (written-out SQL) match what the ORM prefetches give."""
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ from library.models import Book
 from library.positions import format_position
 from library.selectors.books import (
     AUTHOR_LINKS,
+    BOOK_ROW_FIELDS,
     NARRATORS,
     SERIES_ENTRIES,
+    BookRow,
     book_attach_relations,
     book_detail_queryset,
 )
@@ -77,3 +80,11 @@ def test_listed_timestamps_read_as_drf_would_write_them(value):
 def test_positions_print_as_decimal_strings_and_equal_values_alike(text):
     assert format_position(Decimal(text)) == format(Decimal(text).normalize(), "f")
     assert format_position(Decimal(text)) == format_position(Decimal(text + "0" if "." in text else text))
+
+
+def test_listed_rows_have_a_book_column_for_each_value_and_the_relation_lists_by_name():
+    names = {field.name for field in fields(BookRow)}
+
+    assert {AUTHOR_LINKS, NARRATORS, SERIES_ENTRIES} <= names
+    assert all(Book._meta.get_field(name).concrete for name in BOOK_ROW_FIELDS)
+    assert set(BOOK_ROW_FIELDS) == names - {AUTHOR_LINKS, NARRATORS, SERIES_ENTRIES}
