@@ -83,7 +83,11 @@ def _count_in_redis(counters: RedisCache, key: str, duration: int) -> tuple[int,
     pickle it).
     """
     full_key = counters.make_and_validate_key(key)
-    client = counters._cache.get_client(full_key, write=True)
+    # Django builds a new redis-py client on every get_client() (about 60 µs); writes always
+    # go to the first server, so one client per cache instance serves every count.
+    client = getattr(counters, "_counting_client", None)
+    if client is None:
+        client = counters._counting_client = counters._cache.get_client(full_key, write=True)
     count, start = _COUNT_SCRIPT(
         keys=[full_key, f"{full_key}:opened"], args=[repr(time.time()), duration], client=client
     )
