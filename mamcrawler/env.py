@@ -25,9 +25,14 @@ class Env:
     def __init__(self, environ: Mapping[str, str] | None = None):
         self.environ = os.environ if environ is None else environ
 
-    def raw(self, name: str, default=_MISSING):
-        """The string value of ``name``, or of the file named by ``name``_FILE."""
-        if name in self.environ:
+    def raw(self, name: str, default=_MISSING, *, blank: bool = False):
+        """The string value of ``name``, or of the file named by ``name``_FILE.
+
+        An empty value counts as unset (``.env.example`` lists every variable as ``NAME=``):
+        it means the default, never an empty secret, signing key or database URL — unless
+        ``blank`` says that an empty value means something of its own (``LOG_FILE=``).
+        """
+        if name in self.environ and (blank or self.environ[name].strip()):
             return self.environ[name]
         file_name = self.environ.get(f"{name}_FILE")
         if file_name:
@@ -39,8 +44,8 @@ class Env:
             raise ImproperlyConfigured(f"Set the environment variable {name}.")
         return default
 
-    def str(self, name: str, default=_MISSING) -> str:
-        return self.raw(name, default)
+    def str(self, name: str, default=_MISSING, *, blank: bool = False) -> str:
+        return self.raw(name, default, blank=blank)
 
     def bool(self, name: str, default: bool | object = _MISSING) -> bool:
         value = self.raw(name, default)

@@ -110,6 +110,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttle counters, locks, pacing) -------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", "")
+# Without Redis on SQLite, the throttle counters' own SQLite file. Tests keep them in the test
+# database (rolled back with each test) unless a test points this elsewhere.
+COUNTERS_SQLITE_PATH = ""
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not TESTING:
+    COUNTERS_SQLITE_PATH = env.str("COUNTERS_SQLITE_PATH", str(DATA_DIR / "counters.sqlite3"))
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
@@ -125,8 +130,9 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "mamcrawler_cache",
         },
-        # Throttle and login-attempt counters need atomic increments shared by every process.
-        "counters": {"BACKEND": "mamcrawler.system.cache.CounterCache"},
+        # Throttle and login-attempt counters need atomic increments shared by every process:
+        # on SQLite in a file of their own (see mamcrawler/system/cache.py), else in the database.
+        "counters": {"BACKEND": "mamcrawler.system.cache.CounterCache", "LOCATION": COUNTERS_SQLITE_PATH},
     }
 RATELIMIT_USE_CACHE = "counters"
 # django-ratelimit only knows its own list of backends; ours increments atomically (see system/cache.py).
@@ -309,7 +315,7 @@ LOGGING = {
 # --- System (SPEC §4 System): application log file, integration checks --------------------
 # The application log, also read by /api/v1/system/logs/; blank = console only. Rotate it with
 # logrotate: WatchedFileHandler reopens the file when it is moved away.
-LOG_FILE = env.str("LOG_FILE", "" if TESTING else str(LOG_DIR / "mamcrawler.log")).strip()
+LOG_FILE = env.str("LOG_FILE", "" if TESTING else str(LOG_DIR / "mamcrawler.log"), blank=True).strip()
 if LOG_FILE:
     _log_file = Path(LOG_FILE).expanduser()
     LOG_FILE = str(_log_file if _log_file.is_absolute() else (BASE_DIR / _log_file).resolve())

@@ -1,18 +1,84 @@
-"""A counters-only cache backend on the database, with atomic increments.
+"""A counters-only cache backend with atomic increments, on SQL.
 
 Used for throttle and login-attempt counters when no Redis is configured: Django's
 DatabaseCache increments by read-then-write, which lets concurrent processes overrun a
 budget.  Here every increment is one atomic upsert.  Values are integers only.
+
+Where the counters live is ``LOCATION``:
+
+- a file path: a SQLite database of their own (the SQLite deployment, ``COUNTERS_SQLITE_PATH``).
+  One write per API request then never waits for the library database's write lock — which a
+  scan or an import can hold for a while — and never grows its WAL. Measured with
+  ``bench/load.py --counters db``: books list ÷ floor 0.63 and 0.67 in two runs, against 0.58
+  and 0.61 with the counters in the library database.
+- empty: the project database (``system_throttlecounter``), e.g. PostgreSQL without Redis.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection
 
 TABLE = "system_throttlecounter"
+_FILE_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} "
+    "(key VARCHAR(200) PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL)"
+)
+_FILE_INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_expires_at ON {TABLE} (expires_at)"
+
+
+class _QmarkCursor:
+    """A sqlite3 cursor taking the ``%s`` placeholders the Django cursor takes."""
+
+    def __init__(self, cursor: sqlite3.Cursor):
+        self._cursor = cursor
+
+    def execute(self, sql: str, params=()):
+        self._cursor.execute(sql.replace("%s", "?"), params)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class _CounterFile:
+    """A SQLite file of counters: one autocommit connection per thread and process."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._local = threading.local()
+
+    @contextmanager
+    def cursor(self):
+        # A connection must not cross a fork (django-q2 forks its workers): reopen in a new process.
+        if getattr(self._local, "pid", None) != os.getpid():
+            self._local.connection = self._connect()
+            self._local.pid = os.getpid()
+        cursor = self._local.connection.cursor()
+        try:
+            yield _QmarkCursor(cursor)
+        finally:
+            cursor.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite3.connect(self.path, timeout=settings.SQLITE_BUSY_TIMEOUT, isolation_level=None)
+        database.execute("PRAGMA journal_mode=WAL")
+        database.execute("PRAGMA synchronous=NORMAL")
+        database.execute(_FILE_SCHEMA)
+        database.execute(_FILE_INDEX)
+        return database
 
 
 class CounterCache(BaseCache):
@@ -20,6 +86,10 @@ class CounterCache(BaseCache):
 
     def __init__(self, location, params):
         super().__init__(params)
+        self._file = _CounterFile(location) if location else None
+
+    def _cursor(self):
+        return self._file.cursor() if self._file else connection.cursor()
 
     def _expiry(self, timeout) -> float:
         timeout = self.get_backend_timeout(timeout)
@@ -27,7 +97,7 @@ class CounterCache(BaseCache):
 
     def purge_expired(self) -> int:
         """Delete expired counters (run by the cleanup job); returns how many went."""
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE expires_at < %s", [time.time()])  # noqa: S608
             return cursor.rowcount
 
@@ -39,7 +109,7 @@ class CounterCache(BaseCache):
         """
         key = self.make_and_validate_key(key)
         now = time.time()
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {TABLE} (key, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608
                 f"ON CONFLICT (key) DO UPDATE SET "
@@ -54,7 +124,7 @@ class CounterCache(BaseCache):
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version)
         now = time.time()
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE key = %s AND expires_at < %s", [key, now])  # noqa: S608
             cursor.execute(
                 f"INSERT INTO {TABLE} (key, count, expires_at) VALUES (%s, %s, %s) "  # noqa: S608
@@ -65,7 +135,7 @@ class CounterCache(BaseCache):
 
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version)
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(
                 f"SELECT count FROM {TABLE} WHERE key = %s AND expires_at >= %s",  # noqa: S608
                 [key, time.time()],
@@ -75,7 +145,7 @@ class CounterCache(BaseCache):
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version)
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {TABLE} (key, count, expires_at) VALUES (%s, %s, %s) "  # noqa: S608
                 "ON CONFLICT (key) DO UPDATE SET count = excluded.count, expires_at = excluded.expires_at",
@@ -84,7 +154,7 @@ class CounterCache(BaseCache):
 
     def incr(self, key, delta=1, version=None):
         key = self.make_and_validate_key(key, version)
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(
                 f"UPDATE {TABLE} SET count = count + %s WHERE key = %s AND expires_at >= %s "  # noqa: S608
                 "RETURNING count",
@@ -97,7 +167,7 @@ class CounterCache(BaseCache):
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version)
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(
                 f"UPDATE {TABLE} SET expires_at = %s WHERE key = %s",  # noqa: S608
                 [self._expiry(timeout), key],
@@ -106,7 +176,7 @@ class CounterCache(BaseCache):
 
     def delete(self, key, version=None):
         key = self.make_and_validate_key(key, version)
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE key = %s", [key])  # noqa: S608
             return cursor.rowcount == 1
 
@@ -114,5 +184,5 @@ class CounterCache(BaseCache):
         return self.get(key, version=version) is not None
 
     def clear(self):
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608

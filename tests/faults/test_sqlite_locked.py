@@ -9,6 +9,7 @@ database is in memory).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -121,3 +122,31 @@ def test_a_lock_longer_than_the_busy_timeout_is_recorded_and_the_next_run_does_t
     assert again.returncode == 0, again.stderr
     assert [status for status, _ in runs(database)] == ["failed", "succeeded"]
     assert download_status(database) == "queued"
+
+
+def read_while_locked(path: Path, *, counters: str) -> dict:
+    env = environment(path, 2)
+    env["COUNTERS_SQLITE_PATH"] = counters
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.faults.read_while_locked", "6"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {"stderr": result.stderr}
+
+
+def test_reads_keep_answering_while_the_worker_holds_the_write_lock(database):
+    answer = read_while_locked(database, counters=str(database.parent / "counters.sqlite3"))
+
+    # The throttle counts in its own file: nothing waits for the library database's lock.
+    assert answer["status"] == 200 and answer["seconds"] < 1, answer
+
+
+def test_with_the_counters_in_the_library_database_the_same_read_waits_for_the_lock(database):
+    answer = read_while_locked(database, counters=str(database))
+
+    # What the counters' own file avoids: the throttle's write waits out the busy timeout (2 s) and fails.
+    assert answer["status"] == 500 or answer["seconds"] >= 2, answer

@@ -1,16 +1,59 @@
-"""The database counters cache increments atomically and honours expiry."""
+"""The SQL counters cache increments atomically and honours expiry, in the database or its own file."""
 
+import multiprocessing
 import time
 
 import pytest
 from django.core.cache import caches
 
+from mamcrawler.system.cache import CounterCache
+
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def counters():
-    return caches["counters"]
+@pytest.fixture(params=["database", "own file"])
+def counters(request, tmp_path):
+    if request.param == "database":
+        return caches["counters"]
+    return CounterCache(str(tmp_path / "counters.sqlite3"), {})
+
+
+def _count_in_a_process(path: str, times: int, queue) -> None:
+    store = CounterCache(path, {})
+    queue.put([store.count("shared", 60)[0] for _ in range(times)])
+
+
+def test_processes_counting_in_the_file_never_lose_or_repeat_a_count(tmp_path):
+    path = str(tmp_path / "counters.sqlite3")
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_count_in_a_process, args=(path, 150, queue)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    counts = sorted(count for _ in workers for count in queue.get(timeout=60))
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert counts == list(range(1, 451))
+
+
+def test_the_file_store_opens_its_own_connection_after_a_fork(tmp_path):
+    store = CounterCache(str(tmp_path / "counters.sqlite3"), {})
+    store.count("k", 60)
+    inherited = store._file._local.connection
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+
+    def in_the_child():
+        count = store.count("k", 60)[0]
+        queue.put((count, store._file._local.connection is inherited))
+
+    child = context.Process(target=in_the_child)
+    child.start()
+    child.join(timeout=30)
+
+    assert queue.get(timeout=5) == (2, False)  # SQLite connections must not cross a fork
+    assert store.count("k", 60)[0] == 3
 
 
 def test_count_starts_at_one_and_goes_up(counters):

@@ -17,6 +17,24 @@ def test_it_requires_a_variable_without_default():
         Env({}).str("NAME")
 
 
+def test_an_empty_value_counts_as_unset():
+    assert Env({"NAME": ""}).str("NAME", "fallback") == "fallback"
+    assert Env({"NAME": "  "}).int("NAME", 7) == 7
+    with pytest.raises(ImproperlyConfigured, match="NAME"):
+        Env({"NAME": ""}).str("NAME")
+
+
+def test_a_blank_value_can_mean_something_of_its_own():
+    assert Env({"LOG_FILE": ""}).str("LOG_FILE", "app.log", blank=True) == ""
+
+
+def test_an_empty_value_gives_way_to_its_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+
+    assert Env({"TOKEN": "", "TOKEN_FILE": str(secret)}).str("TOKEN") == "from-a-file"
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"), [("true", True), ("1", True), ("Yes", True), ("off", False), ("0", False)]
 )

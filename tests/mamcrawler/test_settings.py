@@ -1,5 +1,6 @@
 """Settings come from the environment: production refuses to start without a secret key."""
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,9 @@ def _load_settings(env: dict) -> subprocess.CompletedProcess:
         "import django, json; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
         "'cache': s.CACHES['default']['BACKEND'], 'name': str(s.DATABASES['default']['NAME']), "
-        "'opts': s.DATABASES['default'].get('OPTIONS', {})}))"
+        "'opts': s.DATABASES['default'].get('OPTIONS', {}), 'counters': s.CACHES['counters'], "
+        "'jwt_key_is_secret_key': s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY != '', "
+        "'library_root': s.LIBRARY_ROOT}))"
     )
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "SECRET_KEY"}}
     return subprocess.run(
@@ -45,6 +48,17 @@ def test_sqlite_under_data_dir_with_wal_and_busy_timeout_by_default(tmp_path):
     assert "journal_mode=WAL" in result.stdout
     assert '"timeout": 20' in result.stdout
     assert "DatabaseCache" in result.stdout
+    # Throttle counters in a SQLite file of their own, next to the library database.
+    assert json.loads(result.stdout)["counters"]["LOCATION"] == str(tmp_path / "counters.sqlite3")
+
+
+def test_without_redis_on_postgresql_the_counters_stay_in_the_database(tmp_path):
+    result = _load_settings({"DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:p@db.example:5432/mam"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["counters"] == {
+        "BACKEND": "mamcrawler.system.cache.CounterCache",
+        "LOCATION": "",
+    }
 
 
 def test_database_url_and_redis_url_switch_backends(tmp_path):
@@ -86,3 +100,22 @@ def test_throttle_rates_and_schedules_are_overridable_per_tier_and_job(tmp_path)
     assert rates["search"] == "40/minute"
     assert rates["read"] == "60/minute"
     assert schedules == {"gap_analysis": "0 3 * * *"}
+
+
+def test_a_copy_of_env_example_starts_with_the_defaults(tmp_path):
+    """``cp .env.example .env``: every ``NAME=`` left empty means that setting's default."""
+    example = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            example[name.strip()] = value.strip()
+    example.update(DATA_DIR=str(tmp_path), LOG_DIR=str(tmp_path / "logs"))
+
+    result = _load_settings(example)
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["name"] == str(tmp_path / "mamcrawler.sqlite3")
+    assert loaded["counters"]["LOCATION"] == str(tmp_path / "counters.sqlite3")
+    assert loaded["jwt_key_is_secret_key"] is True  # never an empty signing key
+    assert loaded["library_root"] == ""
