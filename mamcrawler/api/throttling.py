@@ -1,8 +1,9 @@
 """The eight throttle tiers of SPEC §6.3, one DRF throttle class per tier.
 
 Counters are fixed windows, opened by a principal's first request, in the ``counters``
-cache, which every server process shares: Redis when ``REDIS_URL`` is set (atomic
-``INCR``), otherwise one atomic upsert in the database (``mamcrawler.system.cache``).
+cache, which every server process shares: Redis when ``REDIS_URL`` is set (one server-side
+script around ``INCR``), otherwise one atomic upsert (``mamcrawler.system.cache``: a SQLite file
+of their own on SQLite, the database on PostgreSQL).
 Authenticated tiers count per principal (API key or user), ``public`` per client IP.
 """
 
